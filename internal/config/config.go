@@ -1,0 +1,188 @@
+// Package config reads hookgate's YAML configuration: documented structs,
+// ${ENV} interpolation, defaults in one place, and validation whose errors
+// name the field and its file:line.
+//
+// YAML is parsed with go.yaml.in/yaml/v3 (the YAML organisation's maintained
+// continuation of gopkg.in/yaml.v3): its Node API keeps line numbers, which
+// every error message here needs.
+package config
+
+import "time"
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the address of the ingest (and health) listener, such as
+	// "127.0.0.1:8080" or ":8080". Default ":8080".
+	Listen string `yaml:"listen"`
+	// Storage selects the storage engine.
+	Storage Storage `yaml:"storage"`
+	// Server holds HTTP server timeouts and limits.
+	Server Server `yaml:"server"`
+	// Delivery tunes the delivery workers.
+	Delivery Delivery `yaml:"delivery"`
+	// Log configures structured logging.
+	Log Log `yaml:"log"`
+	// Sources are the endpoints providers send to, each served at /in/{name}.
+	Sources []Source `yaml:"sources"`
+	// Destinations are where events are delivered.
+	Destinations []Destination `yaml:"destinations"`
+	// Routes connect sources to destinations.
+	Routes []Route `yaml:"routes"`
+
+	// File is the path the config was read from (set by Load).
+	File string `yaml:"-"`
+}
+
+// Storage selects and configures the storage engine.
+type Storage struct {
+	// Driver is "sqlite" (embedded, the default) or "postgres".
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file (driver sqlite). Its folder is created
+	// if missing. Default "./data/hookgate.db".
+	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string (driver postgres).
+	DSN string `yaml:"dsn"`
+}
+
+// Server holds HTTP server settings that protect against slow or hostile
+// clients.
+type Server struct {
+	// ReadHeaderTimeout bounds reading request headers. Default 5s.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, body included. Default 30s.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response. Default 30s.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout closes idle keep-alive connections. Default 120s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// ShutdownTimeout bounds the graceful drain on SIGTERM. Default 30s.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// MaxHeaderBytes bounds request headers. Default 64KiB.
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+}
+
+// Delivery tunes the delivery workers.
+type Delivery struct {
+	// Batch is how many due deliveries one lease claims. Default 128.
+	Batch int `yaml:"batch"`
+	// Lease is how long a worker holds a delivery before another may take it
+	// over. It must exceed every destination timeout. Default 1m.
+	Lease Duration `yaml:"lease"`
+	// Poll is how often workers look for due deliveries when nothing woke
+	// them (retries coming due, leases expiring). Default 1s.
+	Poll Duration `yaml:"poll"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is json or text. Default json.
+	Format string `yaml:"format"`
+}
+
+// Source is one ingest endpoint, served at /in/{name}.
+type Source struct {
+	// Name is the URL path segment: letters, digits, '-' and '_'.
+	Name string `yaml:"name"`
+	// Provider names the verification preset (github, x, hmac,
+	// standardwebhooks, ...).
+	Provider string `yaml:"provider"`
+	// Secret is the shared secret the provider signs with.
+	Secret string `yaml:"secret"`
+	// Secrets lists more accepted secrets, for rotation; any one verifies.
+	Secrets []string `yaml:"secrets"`
+	// MaxBody is the largest accepted body. Default 1MiB.
+	MaxBody ByteSize `yaml:"max_body"`
+	// Tolerance bounds signed timestamps, past and future. Default: the
+	// provider's documented window.
+	Tolerance Duration `yaml:"tolerance"`
+	// HMAC configures provider "hmac".
+	HMAC *HMAC `yaml:"hmac"`
+
+	// Line is where the source starts in the file (set by Load).
+	Line int `yaml:"-"`
+}
+
+// AllSecrets returns Secret followed by Secrets, without empty ones.
+func (s *Source) AllSecrets() []string {
+	var out []string
+	if s.Secret != "" {
+		out = append(out, s.Secret)
+	}
+	for _, v := range s.Secrets {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// HMAC configures the generic HMAC scheme.
+type HMAC struct {
+	// Header carries the signature, such as "x-hmac".
+	Header string `yaml:"header"`
+	// Algorithm is sha1, sha256 (default) or sha512.
+	Algorithm string `yaml:"algorithm"`
+	// Encoding is hex (default) or base64.
+	Encoding string `yaml:"encoding"`
+	// Prefix precedes the encoded signature, such as "sha256=". Optional.
+	Prefix string `yaml:"prefix"`
+	// EventTypeHeader names the header carrying the event type. Optional.
+	EventTypeHeader string `yaml:"event_type_header"`
+	// DeliveryIDHeader names the header carrying the sender's delivery id,
+	// used to drop duplicates. Optional.
+	DeliveryIDHeader string `yaml:"delivery_id_header"`
+}
+
+// Destination is a place events are delivered to.
+type Destination struct {
+	// Name identifies the destination in routes.
+	Name string `yaml:"name"`
+	// Type is "http" (the default when url is set) or "log".
+	Type string `yaml:"type"`
+	// URL is the HTTP destination's address.
+	URL string `yaml:"url"`
+	// Method is the HTTP method. Default POST.
+	Method string `yaml:"method"`
+	// Headers are added to every request.
+	Headers map[string]string `yaml:"headers"`
+	// Timeout bounds one attempt. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+	// Concurrency caps attempts in flight to this destination. Default 16.
+	Concurrency int `yaml:"concurrency"`
+	// Retry is the retry policy.
+	Retry Retry `yaml:"retry"`
+
+	// Line is where the destination starts in the file (set by Load).
+	Line int `yaml:"-"`
+}
+
+// Retry is a destination's retry policy: exponential backoff with full
+// jitter between Initial and Max, at most MaxAttempts attempts in all.
+type Retry struct {
+	// MaxAttempts counts all attempts, the first included. Default 8.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Initial is the backoff cap before the second attempt. Default 1s.
+	Initial Duration `yaml:"initial"`
+	// Max caps every backoff. Default 1h.
+	Max Duration `yaml:"max"`
+}
+
+// Route delivers events from the sources in From to the destinations in To.
+type Route struct {
+	From []string `yaml:"from"`
+	To   []string `yaml:"to"`
+
+	// Line is where the route starts in the file (set by Load).
+	Line int `yaml:"-"`
+}
+
+// Duration is a time.Duration written as "250ms", "5s", "1h".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ByteSize is a size written as 1048576, "512KiB", "1MiB" or "2MB".
+type ByteSize int64

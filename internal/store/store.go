@@ -1,0 +1,98 @@
+// Package store defines Store, the one wide interface in hookgate: everything
+// that must survive a crash goes through it. Engines live in sub-packages
+// (sqlite, postgres) and must all pass the suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hookgate/hookgate/internal/event"
+)
+
+// ErrNotFound is returned when the asked-for record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable wraps errors that mean the store cannot take writes right now
+// (disk full, read-only, database down). Ingest answers 503 on it.
+var ErrUnavailable = errors.New("store unavailable")
+
+// IngestResult tells what Ingest did with an event.
+type IngestResult struct {
+	// EventID is the id of the stored event. For a duplicate it is the id of
+	// the event stored first.
+	EventID string
+	// Duplicate is true when the source already had an event with the same
+	// DeliveryID; nothing was written.
+	Duplicate bool
+}
+
+// Outcome is the result of one attempt, to be written back by Complete.
+type Outcome struct {
+	// DeliveryID and Lease identify the leased delivery. The write is ignored
+	// if the lease no longer matches (another worker took it over).
+	DeliveryID string
+	Lease      string
+	// Attempt is recorded as is; its N must be the delivery's Attempts+1.
+	Attempt event.Attempt
+	// State is where the delivery moves: Pending (retry at NextAt),
+	// Succeeded or Dead.
+	State  event.State
+	NextAt time.Time
+}
+
+// DeliveryFilter selects deliveries in listings. Zero fields match all.
+type DeliveryFilter struct {
+	EventID     string
+	Destination string
+	State       event.State
+	// Limit caps the result size; 0 means the engine's default (100).
+	Limit int
+}
+
+// Store persists events, deliveries, attempts and rejections.
+//
+// All methods must be safe for concurrent use. Every write is durable
+// (fsynced, or committed with synchronous_commit) when the method returns
+// nil.
+type Store interface {
+	// Ingest stores ev and one pending delivery per destination in one
+	// transaction, due at ev.ReceivedAt. Engines group-commit concurrent
+	// calls; each call returns only after its commit. If ev.DeliveryID is not
+	// empty and the source already has an event with that DeliveryID, nothing
+	// is written and the result is a duplicate.
+	Ingest(ctx context.Context, ev *event.Event, destinations []string) (IngestResult, error)
+	// Reject records a refused request.
+	Reject(ctx context.Context, r event.Rejection) error
+
+	// Lease claims up to limit pending deliveries due at or before now,
+	// oldest due first, for leaseFor: their NextAt becomes now+leaseFor and
+	// Lease a fresh token. A delivery whose lease has expired is due again.
+	Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error)
+	// Complete records attempts and moves their deliveries, all in one
+	// transaction. Outcomes whose lease no longer matches are skipped.
+	Complete(ctx context.Context, outcomes []Outcome) error
+	// Release gives leased deliveries back, due at now, without recording an
+	// attempt (used on shutdown). Non-matching leases are skipped.
+	Release(ctx context.Context, now time.Time, leases map[string]string) error
+	// Retry makes a dead delivery pending again, due at now, keeping its
+	// attempts. It returns ErrNotFound if no dead delivery has that id.
+	Retry(ctx context.Context, deliveryID string, now time.Time) error
+
+	// Event returns one event with its body and headers.
+	Event(ctx context.Context, id string) (*event.Event, error)
+	// Delivery returns one delivery.
+	Delivery(ctx context.Context, id string) (event.Delivery, error)
+	// Deliveries lists deliveries, newest first.
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]event.Delivery, error)
+	// Attempts lists a delivery's attempts, first first.
+	Attempts(ctx context.Context, deliveryID string) ([]event.Attempt, error)
+	// Rejections lists the newest refused requests, newest first.
+	Rejections(ctx context.Context, limit int) ([]event.Rejection, error)
+
+	// Ping reports whether the store can take writes (for /readyz).
+	Ping(ctx context.Context) error
+	// Close flushes pending writes and releases resources.
+	Close() error
+}
