@@ -1,0 +1,8 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// commands lists every subcommand.
+func commands(e *env) []*cobra.Command {
+	return []*cobra.Command{}
+}
