@@ -4,5 +4,10 @@ import "github.com/spf13/cobra"
 
 // commands lists every subcommand.
 func commands(e *env) []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		newServeCmd(e),
+		newCheckCmd(e),
+		newSendCmd(e),
+		newBenchCmd(e),
+	}
 }

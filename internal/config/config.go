@@ -2,6 +2,17 @@
 // ${ENV} interpolation, defaults in one place, and validation whose errors
 // name the field and its file:line.
 //
+// Rules for the file, beyond the fields documented here:
+//   - ${NAME} in a value is replaced by the environment variable NAME, and
+//     ${NAME:-default} by default when NAME is unset or empty; an unset
+//     variable with no default is an error. $${ is a literal ${. Keys are
+//     never expanded, nor are expanded values expanded again.
+//   - Unknown and duplicate fields are errors.
+//   - Numbers (counts, durations, sizes) must be greater than 0: a field
+//     left out takes its default, and writing 0 is an error rather than a
+//     silent default.
+//   - Anchors, aliases and merge keys (<<: *base) work as in YAML.
+//
 // YAML is parsed with go.yaml.in/yaml/v3 (the YAML organisation's maintained
 // continuation of gopkg.in/yaml.v3): its Node API keeps line numbers, which
 // every error message here needs.
@@ -29,7 +40,7 @@ type Config struct {
 	// Routes connect sources to destinations.
 	Routes []Route `yaml:"routes"`
 
-	// File is the path the config was read from (set by Load).
+	// File is the path the config was read from (set by Load and Parse).
 	File string `yaml:"-"`
 }
 
@@ -37,10 +48,11 @@ type Config struct {
 type Storage struct {
 	// Driver is "sqlite" (embedded, the default) or "postgres".
 	Driver string `yaml:"driver"`
-	// Path is the SQLite database file (driver sqlite). Its folder is created
-	// if missing. Default "./data/hookgate.db".
+	// Path is the SQLite database file (driver sqlite only). Its folder is
+	// created if missing. Default "./data/hookgate.db".
 	Path string `yaml:"path"`
-	// DSN is the PostgreSQL connection string (driver postgres).
+	// DSN is the PostgreSQL connection string (driver postgres only, which
+	// requires it).
 	DSN string `yaml:"dsn"`
 }
 
@@ -83,10 +95,12 @@ type Log struct {
 
 // Source is one ingest endpoint, served at /in/{name}.
 type Source struct {
-	// Name is the URL path segment: letters, digits, '-' and '_'.
+	// Name is the URL path segment: 1 to 64 letters, digits, '-' and '_'.
+	// Required; unique among sources.
 	Name string `yaml:"name"`
 	// Provider names the verification preset (github, x, hmac,
-	// standardwebhooks, ...).
+	// standardwebhooks, ...). Required; which names exist, and which need a
+	// secret, is for Options.CheckSource to say.
 	Provider string `yaml:"provider"`
 	// Secret is the shared secret the provider signs with.
 	Secret string `yaml:"secret"`
@@ -97,10 +111,11 @@ type Source struct {
 	// Tolerance bounds signed timestamps, past and future. Default: the
 	// provider's documented window.
 	Tolerance Duration `yaml:"tolerance"`
-	// HMAC configures provider "hmac".
+	// HMAC configures provider "hmac", which requires it; other providers
+	// do not allow it.
 	HMAC *HMAC `yaml:"hmac"`
 
-	// Line is where the source starts in the file (set by Load).
+	// Line is where the source starts in the file (set by Load and Parse).
 	Line int `yaml:"-"`
 }
 
@@ -120,7 +135,7 @@ func (s *Source) AllSecrets() []string {
 
 // HMAC configures the generic HMAC scheme.
 type HMAC struct {
-	// Header carries the signature, such as "x-hmac".
+	// Header carries the signature, such as "x-hmac". Required.
 	Header string `yaml:"header"`
 	// Algorithm is sha1, sha256 (default) or sha512.
 	Algorithm string `yaml:"algorithm"`
@@ -137,24 +152,29 @@ type HMAC struct {
 
 // Destination is a place events are delivered to.
 type Destination struct {
-	// Name identifies the destination in routes.
+	// Name identifies the destination in routes: 1 to 64 letters, digits,
+	// '-' and '_'. Required; unique among destinations.
 	Name string `yaml:"name"`
 	// Type is "http" (the default when url is set) or "log".
 	Type string `yaml:"type"`
-	// URL is the HTTP destination's address.
+	// URL is the HTTP destination's address: an absolute http or https URL.
+	// Required for type http; not allowed for type log.
 	URL string `yaml:"url"`
-	// Method is the HTTP method. Default POST.
+	// Method is the HTTP method, in upper case. Default POST (type http).
 	Method string `yaml:"method"`
-	// Headers are added to every request.
+	// Headers are added to every request. Names must be HTTP tokens, and
+	// values may not hold line breaks.
 	Headers map[string]string `yaml:"headers"`
-	// Timeout bounds one attempt. Default 10s.
+	// Timeout bounds one attempt, and must be shorter than delivery.lease.
+	// Default 10s.
 	Timeout Duration `yaml:"timeout"`
 	// Concurrency caps attempts in flight to this destination. Default 16.
 	Concurrency int `yaml:"concurrency"`
 	// Retry is the retry policy.
 	Retry Retry `yaml:"retry"`
 
-	// Line is where the destination starts in the file (set by Load).
+	// Line is where the destination starts in the file (set by Load and
+	// Parse).
 	Line int `yaml:"-"`
 }
 
@@ -163,7 +183,8 @@ type Destination struct {
 type Retry struct {
 	// MaxAttempts counts all attempts, the first included. Default 8.
 	MaxAttempts int `yaml:"max_attempts"`
-	// Initial is the backoff cap before the second attempt. Default 1s.
+	// Initial is the backoff cap before the second attempt; at most Max.
+	// Default 1s.
 	Initial Duration `yaml:"initial"`
 	// Max caps every backoff. Default 1h.
 	Max Duration `yaml:"max"`
@@ -171,18 +192,22 @@ type Retry struct {
 
 // Route delivers events from the sources in From to the destinations in To.
 type Route struct {
+	// From names the sources whose events this route takes.
 	From []string `yaml:"from"`
-	To   []string `yaml:"to"`
+	// To names the destinations those events are delivered to.
+	To []string `yaml:"to"`
 
-	// Line is where the route starts in the file (set by Load).
+	// Line is where the route starts in the file (set by Load and Parse).
 	Line int `yaml:"-"`
 }
 
-// Duration is a time.Duration written as "250ms", "5s", "1h".
+// Duration is a time.Duration written as "250ms", "5s", "1h" (see
+// time.ParseDuration); negative durations are rejected.
 type Duration time.Duration
 
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// ByteSize is a size written as 1048576, "512KiB", "1MiB" or "2MB".
+// ByteSize is a size in bytes, written as 1048576, "512KiB", "1MiB" or
+// "2MB" (see ParseByteSize).
 type ByteSize int64

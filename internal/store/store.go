@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/event"
@@ -17,6 +18,10 @@ var ErrNotFound = errors.New("not found")
 // ErrUnavailable wraps errors that mean the store cannot take writes right now
 // (disk full, read-only, database down). Ingest answers 503 on it.
 var ErrUnavailable = errors.New("store unavailable")
+
+// ErrClosed is returned by calls made after Close. It wraps ErrUnavailable,
+// so ingest answers 503 while shutting down.
+var ErrClosed = fmt.Errorf("store closed: %w", ErrUnavailable)
 
 // IngestResult tells what Ingest did with an event.
 type IngestResult struct {

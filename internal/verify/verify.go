@@ -2,6 +2,20 @@
 // claim to: one file per provider scheme, each comparing in constant time and
 // bounding timestamps against replays. It also answers provider handshakes
 // (X's CRC, ...) and reads each provider's event type and delivery id.
+//
+// New and NewSigner look a provider up by name (Names lists them). Most
+// providers are one row of a declarative HMAC scheme (scheme.go): which
+// header, hash, encoding and prefix; whether the MAC covers the body, a
+// timestamp and the body, or an id, a timestamp and the body; the default
+// timestamp tolerance; how the secret becomes a key; and where the delivery
+// id and event type are found. A provider's file (github.go, x.go,
+// standardwebhooks.go) holds its row and anything only it needs, such as X's
+// CRC handshake; hmac.go builds a row from Options.HMAC. Adding a provider is
+// a file with a row and a line in registry.go.
+//
+// Verification decodes the provided signature and compares MACs as bytes
+// with hmac.Equal, trying every configured secret (rotation). Failures are
+// *Failure values whose reasons are safe to return and store.
 package verify
 
 import (

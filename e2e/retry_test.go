@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/internal/event"
+	"github.com/hookgate/hookgate/internal/store"
+)
+
+// counting is a sink that answers fails times with failStatus, then 200, and
+// counts every request.
+type counting struct {
+	hits, fails atomic.Int64
+	failStatus  int
+}
+
+func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := c.hits.Add(1)
+	if n <= c.fails.Load() {
+		w.WriteHeader(c.failStatus)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func serveLocal(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := listenLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// A sink that fails twice then succeeds gets exactly one success after three
+// attempts; a sink that always fails ends dead after max_attempts attempts.
+func TestRetriesAndDeadLetters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	flaky := &counting{failStatus: http.StatusServiceUnavailable}
+	flaky.fails.Store(2)
+	down := &counting{failStatus: http.StatusInternalServerError}
+	down.fails.Store(1 << 40)
+	cfg := fmt.Sprintf(`listen: "127.0.0.1:0"
+storage: { driver: sqlite, path: %q }
+delivery: { poll: 20ms }
+sources:
+  - { name: orders, provider: hmac, secret: s3cret, hmac: { header: x-hmac } }
+destinations:
+  - { name: flaky, url: %q, timeout: 2s, retry: { max_attempts: 5, initial: 10ms, max: 50ms } }
+  - { name: down, url: %q, timeout: 2s, retry: { max_attempts: 3, initial: 10ms, max: 50ms } }
+routes:
+  - { from: [orders], to: [flaky, down] }
+`, filepath.Join(dir, "hookgate.db"), serveLocal(t, flaky), serveLocal(t, down))
+	g := start(t, writeConfig(t, dir, cfg))
+	id, _ := accepted(t, signed(t, "hmac", "s3cret", g.url("/in/orders"), []byte(`{"n":1}`), nil))
+	waitFor(t, 20*time.Second, "3 attempts at each sink", func() bool {
+		return flaky.hits.Load() >= 3 && down.hits.Load() >= 3
+	})
+	// Give any wrongly scheduled extra attempt the time to show up.
+	time.Sleep(300 * time.Millisecond)
+	g.stop()
+	if got := flaky.hits.Load(); got != 3 {
+		t.Errorf("flaky sink: %d requests, want 3 (2 failures + 1 success)", got)
+	}
+	if got := down.hits.Load(); got != 3 {
+		t.Errorf("down sink: %d requests, want max_attempts = 3", got)
+	}
+
+	st := openStore(t, filepath.Join(dir, "hookgate.db"))
+	ds, err := st.Deliveries(context.Background(), store.DeliveryFilter{EventID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		state    event.State
+		statuses []int
+	}{
+		"flaky": {event.Succeeded, []int{503, 503, 200}},
+		"down":  {event.Dead, []int{500, 500, 500}},
+	}
+	if len(ds) != 2 {
+		t.Fatalf("%d deliveries, want 2", len(ds))
+	}
+	for _, d := range ds {
+		w := want[d.Destination]
+		if d.State != w.state {
+			t.Errorf("%s: state %s, want %s", d.Destination, d.State, w.state)
+		}
+		atts, err := st.Attempts(context.Background(), d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var statuses []int
+		for i, a := range atts {
+			statuses = append(statuses, a.Status)
+			if a.N != i+1 {
+				t.Errorf("%s attempt %d numbered %d", d.Destination, i+1, a.N)
+			}
+		}
+		if fmt.Sprint(statuses) != fmt.Sprint(w.statuses) {
+			t.Errorf("%s: attempt statuses %v, want %v", d.Destination, statuses, w.statuses)
+		}
+	}
+}

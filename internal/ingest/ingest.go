@@ -1,0 +1,208 @@
+// Package ingest is hookgate's receive path, in this order: find the source
+// (404), read the body within its limit (413, also for chunked bodies),
+// answer a provider handshake if it is one, check the method (405), verify
+// the signature (401, and the refusal is recorded), read the provider's event
+// type and delivery id, persist the event with one delivery per routed
+// destination (one group-committed transaction), and only then acknowledge.
+// A store that cannot take the write gets 503 with Retry-After: nothing is
+// acknowledged that was not stored.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/internal/event"
+	"github.com/hookgate/hookgate/internal/reply"
+	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/verify"
+)
+
+// Store is what ingest needs of the store.
+type Store interface {
+	Ingest(ctx context.Context, ev *event.Event, destinations []string) (store.IngestResult, error)
+	Reject(ctx context.Context, r event.Rejection) error
+}
+
+// Source is one configured endpoint, served at /in/{Name}.
+type Source struct {
+	Name     string
+	Provider verify.Provider
+	// MaxBody is the largest accepted body in bytes.
+	MaxBody int64
+	// Destinations are the destinations the source's events are routed to.
+	Destinations []string
+}
+
+// Handler serves /in/{source}. Build it with New.
+type Handler struct {
+	sources map[string]*Source
+	store   Store
+	notify  func()
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// Options are Handler's optional dependencies.
+type Options struct {
+	// Notify is called after each stored event, to wake the delivery
+	// workers. It must not block.
+	Notify func()
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// New returns a Handler for sources that persists into st.
+func New(sources []Source, st Store, o Options) *Handler {
+	h := &Handler{
+		sources: make(map[string]*Source, len(sources)),
+		store:   st,
+		notify:  o.Notify,
+		now:     o.Now,
+		log:     o.Logger,
+	}
+	for i := range sources {
+		h.sources[sources[i].Name] = &sources[i]
+	}
+	if h.notify == nil {
+		h.notify = func() {}
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	return h
+}
+
+// Accepted is the JSON answer to a stored (or duplicate) event.
+type Accepted struct {
+	// ID is hookgate's event id.
+	ID string `json:"id"`
+	// Status is "accepted", or "duplicate" when the provider's delivery id
+	// was already stored (the event is not delivered again).
+	Status string `json:"status"`
+}
+
+// ServeHTTP implements http.Handler. The source name is the request's
+// "source" path value (route pattern /in/{source}).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("source")
+	src, ok := h.sources[name]
+	if !ok {
+		reply.Error(w, http.StatusNotFound, "unknown_source", fmt.Sprintf("no source named %q", name))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.MaxBody))
+	if err != nil {
+		h.readFailed(w, r, src, err)
+		return
+	}
+	req := &verify.Request{Method: r.Method, URL: r.URL, Header: r.Header, Body: body, Now: h.now()}
+	if resp, ok := src.Provider.Challenge(req); ok {
+		h.answerChallenge(w, resp)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		reply.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("source %q accepts POST, not %s", name, r.Method))
+		return
+	}
+	if err := src.Provider.Verify(req); err != nil {
+		h.refuse(w, r, src, req.Now, err)
+		return
+	}
+	id := src.Provider.Identify(req)
+	ev := &event.Event{
+		ID:         event.NewID(),
+		Source:     src.Name,
+		Method:     r.Method,
+		Query:      r.URL.RawQuery,
+		Header:     r.Header.Clone(),
+		Body:       body,
+		ReceivedAt: req.Now,
+		Type:       id.Type,
+		DeliveryID: id.DeliveryID,
+	}
+	// The write must finish once started even if the client goes away: the
+	// ack decision is ours, and a half-known outcome helps nobody.
+	res, err := h.store.Ingest(context.WithoutCancel(r.Context()), ev, src.Destinations)
+	if err != nil {
+		h.log.Error("store event", "source", src.Name, "err", err)
+		w.Header().Set("Retry-After", "1")
+		reply.Error(w, http.StatusServiceUnavailable, "store_unavailable", "the event could not be stored; retry later")
+		return
+	}
+	if res.Duplicate {
+		h.log.Debug("duplicate", "source", src.Name, "event_id", res.EventID, "delivery_id", ev.DeliveryID)
+		reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "duplicate"})
+		return
+	}
+	h.notify()
+	h.log.Debug("accepted", "source", src.Name, "event_id", res.EventID, "type", ev.Type, "delivery_id", ev.DeliveryID)
+	reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "accepted"})
+}
+
+func (h *Handler) readFailed(w http.ResponseWriter, r *http.Request, src *Source, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		h.record(r, src, h.now(), http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", src.MaxBody))
+		reply.Error(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is larger than this source's limit of %d bytes", src.MaxBody))
+		return
+	}
+	h.log.Info("read body", "source", src.Name, "err", err)
+	reply.Error(w, http.StatusBadRequest, "bad_body", "the body could not be read")
+}
+
+func (h *Handler) answerChallenge(w http.ResponseWriter, resp *verify.Response) {
+	if resp.ContentType != "" {
+		w.Header().Set("Content-Type", resp.ContentType)
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, src *Source, now time.Time, err error) {
+	reason := "verification failed"
+	var f *verify.Failure
+	if errors.As(err, &f) {
+		reason = f.Reason
+	}
+	h.record(r, src, now, http.StatusUnauthorized, reason)
+	reply.Error(w, http.StatusUnauthorized, "signature_invalid", reason)
+}
+
+// record stores a refusal. A refusal that cannot be stored is logged; the
+// request is refused either way.
+func (h *Handler) record(r *http.Request, src *Source, now time.Time, status int, reason string) {
+	rej := event.Rejection{
+		ID:         event.NewID(),
+		Source:     src.Name,
+		ReceivedAt: now,
+		Status:     status,
+		Reason:     reason,
+		RemoteAddr: remoteHost(r.RemoteAddr),
+	}
+	h.log.Info("refused", "source", src.Name, "status", status, "reason", reason, "remote_addr", rej.RemoteAddr)
+	if err := h.store.Reject(context.WithoutCancel(r.Context()), rej); err != nil {
+		h.log.Error("record refusal", "source", src.Name, "err", err)
+	}
+}
+
+func remoteHost(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i > 0 {
+		return strings.Trim(addr[:i], "[]")
+	}
+	return addr
+}

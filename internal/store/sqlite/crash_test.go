@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// crashEnv names the database a re-executed test binary ingests into until
+// it is killed.
+const crashEnv = "HOOKGATE_SQLITE_CRASH_DB"
+
+// TestCrash runs a child process that ingests from many goroutines and prints
+// each id once Ingest has returned, kills it with SIGKILL mid-stream, then
+// reopens the database: every printed id must be there.
+//
+// SIGKILL proves that no answer comes before the commit reaches the OS.
+// That the commit is also fsynced before the answer (so it survives power
+// loss) is what TestAckAfterFsync proves.
+func TestCrash(t *testing.T) {
+	if path := os.Getenv(crashEnv); path != "" {
+		crashChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	path := filepath.Join(t.TempDir(), "hookgate.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrash$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	const killAfter = 2000
+	var acked []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		id, ok := strings.CutPrefix(sc.Text(), "acked ")
+		if !ok {
+			continue
+		}
+		acked = append(acked, id)
+		if len(acked) == killAfter {
+			// Lines printed before the kill are still read below.
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = cmd.Wait()
+	if len(acked) < killAfter {
+		t.Fatalf("child acknowledged %d ingests before exiting (%v), want %d; stderr:\n%s",
+			len(acked), err, killAfter, stderr.String())
+	}
+
+	s := open(t, path, Options{})
+	defer s.Close()
+	for _, id := range acked {
+		if _, err := s.Event(t.Context(), id); err != nil {
+			t.Fatalf("acknowledged event %s lost in the crash: %v", id, err)
+		}
+	}
+	checkIntegrity(t, s)
+	t.Logf("%d acknowledged events all survived SIGKILL", len(acked))
+}
+
+// crashChild ingests until killed, printing "acked <id>" after each Ingest
+// returns.
+func crashChild(path string) {
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		os.Stderr.WriteString(err.Error())
+		os.Exit(2)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 32 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				ev := newEvent(w*1_000_000 + i)
+				if _, err := s.Ingest(context.Background(), ev, []string{"app", "audit"}); err != nil {
+					os.Stderr.WriteString(err.Error())
+					os.Exit(2)
+				}
+				mu.Lock()
+				os.Stdout.WriteString("acked " + ev.ID + "\n")
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}

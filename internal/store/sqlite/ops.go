@@ -1,0 +1,288 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/hookgate/hookgate/internal/store"
+)
+
+// writeStmts are the writer's prepared statements, made once per connection.
+type writeStmts struct {
+	begin, commit, rollback *sqlite3.Stmt
+	// One savepoint name serves every request: they never nest.
+	savepoint, rollbackTo, release *sqlite3.Stmt
+
+	insertEvent, findDuplicate, insertDelivery *sqlite3.Stmt
+	insertRejection                            *sqlite3.Stmt
+	selectDue, leaseDue                        *sqlite3.Stmt
+	completeDelivery, insertAttempt            *sqlite3.Stmt
+	releaseLease, retry, ping                  *sqlite3.Stmt
+}
+
+func (ws *writeStmts) list() []struct {
+	st  **sqlite3.Stmt
+	sql string
+} {
+	return []struct {
+		st  **sqlite3.Stmt
+		sql string
+	}{
+		{&ws.begin, `BEGIN IMMEDIATE`},
+		{&ws.commit, `COMMIT`},
+		{&ws.rollback, `ROLLBACK`},
+		{&ws.savepoint, `SAVEPOINT request`},
+		{&ws.rollbackTo, `ROLLBACK TO request`},
+		{&ws.release, `RELEASE request`},
+
+		// The conflict target names the partial dedup index, so a clash on
+		// id is still an error while a duplicate is skipped.
+		{&ws.insertEvent, `INSERT INTO events (` + eventCols + `)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+			ON CONFLICT (source, delivery_id) WHERE delivery_id <> '' DO NOTHING`},
+		{&ws.findDuplicate, `SELECT id FROM events
+			WHERE source = ?1 AND delivery_id = ?2 AND delivery_id <> ''`},
+		{&ws.insertDelivery, `INSERT INTO deliveries (` + deliveryCols + `)
+			VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4, '', '')`},
+
+		{&ws.insertRejection, `INSERT INTO rejections (id, source, received_at, status, reason, remote_addr)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6)`},
+
+		// Both lease statements pick the same rows: the writer is alone and
+		// the order is total (next_at, then id).
+		{&ws.selectDue, `SELECT ` + deliveryCols + ` FROM deliveries
+			WHERE state = 'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2`},
+		{&ws.leaseDue, `UPDATE deliveries SET next_at = ?3, lease = ?4
+			WHERE id IN (SELECT id FROM deliveries
+				WHERE state = 'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2)`},
+
+		// last_error keeps the last failure's text; a success leaves it.
+		{&ws.completeDelivery, `UPDATE deliveries SET state = ?3, attempts = attempts + 1,
+				next_at = ?4, updated_at = ?5, lease = '',
+				last_error = CASE WHEN ?3 = 'succeeded' THEN last_error ELSE ?6 END
+			WHERE id = ?1 AND lease = ?2 AND lease <> ''
+			RETURNING attempts`},
+		{&ws.insertAttempt, `INSERT INTO attempts (delivery_id, n, id, started_at, duration, status, error, outcome, response)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`},
+
+		{&ws.releaseLease, `UPDATE deliveries SET lease = '', next_at = ?3
+			WHERE id = ?1 AND lease = ?2 AND lease <> ''`},
+		{&ws.retry, `UPDATE deliveries SET state = 'pending', next_at = ?2, updated_at = ?2, lease = ''
+			WHERE id = ?1 AND state = 'dead'`},
+		{&ws.ping, `UPDATE meta SET value = value + 1 WHERE key = 'ping'`},
+	}
+}
+
+func (ws *writeStmts) prepare(c *sqlite3.Conn) error {
+	for _, s := range ws.list() {
+		st, _, err := c.PrepareFlags(s.sql, sqlite3.PREPARE_PERSISTENT)
+		if err != nil {
+			ws.close()
+			return fmt.Errorf("prepare %q: %w", s.sql, err)
+		}
+		*s.st = st
+	}
+	return nil
+}
+
+// reset resets every statement, so none is left mid-step after a failure.
+func (ws *writeStmts) reset() {
+	for _, s := range ws.list() {
+		if *s.st != nil {
+			_ = (*s.st).Reset()
+		}
+	}
+}
+
+func (ws *writeStmts) close() error {
+	var errs []error
+	for _, s := range ws.list() {
+		errs = append(errs, (*s.st).Close())
+		*s.st = nil
+	}
+	return errors.Join(errs...)
+}
+
+// ingest stores r.ev and its deliveries, or finds the event it duplicates.
+func (w *writer) ingest(r *request) error {
+	ev := r.ev
+	at := nanos(ev.ReceivedAt)
+	b := binder{st: w.st.insertEvent}
+	b.text(1, r.eventID)
+	b.text(2, ev.Source)
+	b.text(3, ev.DeliveryID)
+	b.text(4, ev.Type)
+	b.text(5, ev.Method)
+	b.int64(6, at)
+	b.text(7, ev.Query)
+	b.rawText(8, r.headers)
+	b.blob(9, ev.Body)
+	if err := b.exec(); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	if w.conn.Changes() == 0 {
+		return w.duplicate(r)
+	}
+	for i, dest := range r.dests {
+		b := binder{st: w.st.insertDelivery}
+		b.text(1, r.ids[i])
+		b.text(2, r.eventID)
+		b.text(3, dest)
+		b.int64(4, at)
+		if err := b.exec(); err != nil {
+			return fmt.Errorf("insert delivery to %q: %w", dest, err)
+		}
+	}
+	r.res = store.IngestResult{EventID: r.eventID}
+	return nil
+}
+
+// duplicate answers r with the event that r.ev duplicates.
+func (w *writer) duplicate(r *request) error {
+	st := w.st.findDuplicate
+	defer st.Reset()
+	b := binder{st: st}
+	b.text(1, r.ev.Source)
+	b.text(2, r.ev.DeliveryID)
+	if b.err != nil {
+		return b.err
+	}
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return fmt.Errorf("find duplicate: %w", err)
+		}
+		return errors.New("insert event: skipped, but no duplicate found")
+	}
+	r.res = store.IngestResult{EventID: st.ColumnText(0), Duplicate: true}
+	return nil
+}
+
+func (w *writer) reject(r *request) error {
+	b := binder{st: w.st.insertRejection}
+	b.text(1, r.rej.ID)
+	b.text(2, r.rej.Source)
+	b.int64(3, nanos(r.rej.ReceivedAt))
+	b.int64(4, int64(r.rej.Status))
+	b.text(5, r.rej.Reason)
+	b.text(6, r.rej.RemoteAddr)
+	if err := b.exec(); err != nil {
+		return fmt.Errorf("insert rejection: %w", err)
+	}
+	return nil
+}
+
+// lease reads the due deliveries in order, then claims the same rows.
+func (w *writer) lease(r *request) error {
+	now, until := nanos(r.now), nanos(r.now.Add(r.leaseFor))
+	sel := w.st.selectDue
+	b := binder{st: sel}
+	b.int64(1, now)
+	b.int64(2, int64(r.limit))
+	if b.err != nil {
+		return b.err
+	}
+	expiry := fromNanos(until)
+	for sel.Step() {
+		d := scanDelivery(sel)
+		d.NextAt, d.Lease = expiry, r.token
+		r.leased = append(r.leased, d)
+	}
+	if err := sel.Reset(); err != nil {
+		return fmt.Errorf("select due deliveries: %w", err)
+	}
+	if len(r.leased) == 0 {
+		return nil
+	}
+	b = binder{st: w.st.leaseDue}
+	b.int64(1, now)
+	b.int64(2, int64(r.limit))
+	b.int64(3, until)
+	b.text(4, r.token)
+	if err := b.exec(); err != nil {
+		return fmt.Errorf("lease deliveries: %w", err)
+	}
+	if n := w.conn.Changes(); n != int64(len(r.leased)) {
+		return fmt.Errorf("lease deliveries: claimed %d, selected %d", n, len(r.leased))
+	}
+	return nil
+}
+
+// complete applies each outcome whose lease still matches.
+func (w *writer) complete(r *request) error {
+	for i := range r.outcomes {
+		o := &r.outcomes[i]
+		a := &o.Attempt
+		finished := nanos(a.StartedAt.Add(a.Duration))
+		next := finished
+		if !o.NextAt.IsZero() {
+			next = nanos(o.NextAt)
+		}
+		upd := w.st.completeDelivery
+		b := binder{st: upd}
+		b.text(1, o.DeliveryID)
+		b.text(2, o.Lease)
+		b.text(3, string(o.State))
+		b.int64(4, next)
+		b.int64(5, finished)
+		b.text(6, a.Error)
+		if b.err != nil {
+			return b.err
+		}
+		if !upd.Step() {
+			if err := upd.Reset(); err != nil {
+				return fmt.Errorf("update delivery %s: %w", o.DeliveryID, err)
+			}
+			continue // the lease is gone: another worker owns it now
+		}
+		n := upd.ColumnInt(0)
+		if err := upd.Reset(); err != nil {
+			return fmt.Errorf("update delivery %s: %w", o.DeliveryID, err)
+		}
+		if n != a.N {
+			return fmt.Errorf("delivery %s: attempt numbered %d, but it is attempt %d", o.DeliveryID, a.N, n)
+		}
+		b = binder{st: w.st.insertAttempt}
+		b.text(1, o.DeliveryID)
+		b.int64(2, int64(n))
+		b.text(3, r.ids[i])
+		b.int64(4, nanos(a.StartedAt))
+		b.int64(5, int64(a.Duration))
+		b.int64(6, int64(a.Status))
+		b.text(7, a.Error)
+		b.text(8, string(o.State))
+		b.blob(9, a.Response)
+		if err := b.exec(); err != nil {
+			return fmt.Errorf("insert attempt %d of delivery %s: %w", n, o.DeliveryID, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) release(r *request) error {
+	now := nanos(r.now)
+	for id, lease := range r.leases {
+		b := binder{st: w.st.releaseLease}
+		b.text(1, id)
+		b.text(2, lease)
+		b.int64(3, now)
+		if err := b.exec(); err != nil {
+			return fmt.Errorf("release delivery %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) retry(r *request) error {
+	b := binder{st: w.st.retry}
+	b.text(1, r.token)
+	b.int64(2, nanos(r.now))
+	if err := b.exec(); err != nil {
+		return fmt.Errorf("retry delivery: %w", err)
+	}
+	if w.conn.Changes() == 0 {
+		r.err = store.ErrNotFound // nothing written: not a failure of the batch
+	}
+	return nil
+}

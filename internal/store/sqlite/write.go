@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookgate/hookgate/internal/event"
+	"github.com/hookgate/hookgate/internal/store"
+)
+
+// Ingest stores ev and one pending delivery per destination, or reports the
+// duplicate it is. An empty ev.ID gets a new id (ev is not modified).
+func (s *Store) Ingest(ctx context.Context, ev *event.Event, destinations []string) (store.IngestResult, error) {
+	if err := validateIngest(ev, destinations); err != nil {
+		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
+	}
+	if err := s.enter(); err != nil {
+		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindIngest)
+	defer s.putRequest(r)
+	r.ev, r.dests = ev, destinations
+	r.eventID = ev.ID
+	if r.eventID == "" {
+		r.eventID = event.NewID()
+	}
+	r.headers, r.keys = appendHeaderJSON(r.headers, r.keys, ev.Header)
+	for range destinations {
+		r.ids = append(r.ids, event.NewID())
+	}
+	if err := s.write(ctx, r); err != nil {
+		return store.IngestResult{}, fmt.Errorf("ingest event %s: %w", r.eventID, err)
+	}
+	return r.res, nil
+}
+
+func validateIngest(ev *event.Event, destinations []string) error {
+	switch {
+	case ev == nil:
+		return errors.New("nil event")
+	case ev.Source == "":
+		return errors.New("event has no source")
+	case ev.ReceivedAt.IsZero():
+		return errors.New("event has no receive time")
+	}
+	for i, d := range destinations {
+		if d == "" {
+			return errors.New("empty destination name")
+		}
+		for _, e := range destinations[:i] {
+			if d == e {
+				return fmt.Errorf("destination %q listed twice", d)
+			}
+		}
+	}
+	return nil
+}
+
+// Reject records a refused request. An empty r.ID gets a new id.
+func (s *Store) Reject(ctx context.Context, rej event.Rejection) error {
+	if rej.ReceivedAt.IsZero() {
+		return errors.New("reject: rejection has no receive time")
+	}
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("reject: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindReject)
+	defer s.putRequest(r)
+	if rej.ID == "" {
+		rej.ID = event.NewID()
+	}
+	r.rej = rej
+	if err := s.write(ctx, r); err != nil {
+		return fmt.Errorf("reject: %w", err)
+	}
+	return nil
+}
+
+// Lease claims up to limit due deliveries for leaseFor, oldest due first.
+func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error) {
+	switch {
+	case now.IsZero():
+		return nil, errors.New("lease: zero time")
+	case limit <= 0:
+		return nil, fmt.Errorf("lease: limit %d, want at least 1", limit)
+	case leaseFor <= 0:
+		return nil, fmt.Errorf("lease: lease time %v, want more than 0", leaseFor)
+	}
+	if err := s.enter(); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindLease)
+	defer s.putRequest(r)
+	r.now, r.limit, r.leaseFor = now, limit, leaseFor
+	r.token = event.NewID()
+	if err := s.write(ctx, r); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	return r.leased, nil
+}
+
+// Complete records attempts and moves their deliveries, in one transaction.
+// Outcomes whose lease no longer matches are skipped. An invalid outcome
+// fails the whole call and nothing is written.
+func (s *Store) Complete(ctx context.Context, outcomes []store.Outcome) error {
+	for _, o := range outcomes {
+		if err := validateOutcome(o); err != nil {
+			return fmt.Errorf("complete delivery %s: %w", o.DeliveryID, err)
+		}
+	}
+	if len(outcomes) == 0 {
+		return nil
+	}
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("complete: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindComplete)
+	defer s.putRequest(r)
+	r.outcomes = outcomes
+	for _, o := range outcomes {
+		id := o.Attempt.ID
+		if id == "" {
+			id = event.NewID()
+		}
+		r.ids = append(r.ids, id)
+	}
+	if err := s.write(ctx, r); err != nil {
+		return fmt.Errorf("complete: %w", err)
+	}
+	return nil
+}
+
+func validateOutcome(o store.Outcome) error {
+	a := o.Attempt
+	switch {
+	case o.DeliveryID == "":
+		return errors.New("no delivery id")
+	case !o.State.Valid():
+		return fmt.Errorf("invalid state %q", o.State)
+	case a.N < 1:
+		return fmt.Errorf("attempt number %d, want at least 1", a.N)
+	case a.StartedAt.IsZero():
+		return errors.New("attempt has no start time")
+	case a.DeliveryID != "" && a.DeliveryID != o.DeliveryID:
+		return fmt.Errorf("attempt belongs to delivery %s", a.DeliveryID)
+	case a.Outcome != "" && a.Outcome != o.State:
+		return fmt.Errorf("attempt outcome %q differs from state %q", a.Outcome, o.State)
+	}
+	return nil
+}
+
+// Release gives leased deliveries back, due at now.
+func (s *Store) Release(ctx context.Context, now time.Time, leases map[string]string) error {
+	if now.IsZero() {
+		return errors.New("release: zero time")
+	}
+	if len(leases) == 0 {
+		return nil
+	}
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("release: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindRelease)
+	defer s.putRequest(r)
+	r.now, r.leases = now, leases
+	if err := s.write(ctx, r); err != nil {
+		return fmt.Errorf("release: %w", err)
+	}
+	return nil
+}
+
+// Retry makes a dead delivery pending again, due at now.
+func (s *Store) Retry(ctx context.Context, deliveryID string, now time.Time) error {
+	if now.IsZero() {
+		return errors.New("retry: zero time")
+	}
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("retry: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindRetry)
+	defer s.putRequest(r)
+	r.token, r.now = deliveryID, now
+	if err := s.write(ctx, r); err != nil {
+		return fmt.Errorf("retry delivery %s: %w", deliveryID, err)
+	}
+	return nil
+}
+
+// Ping makes a tiny write through the writer, so it fails (with
+// store.ErrUnavailable) when writes would: disk full, read-only, I/O errors.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindPing)
+	defer s.putRequest(r)
+	if err := s.write(ctx, r); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}

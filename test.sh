@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite, as CI runs it (.ci/run calls exactly this).
+# It installs what the tests need, then runs vet, the unit, integration and
+# end-to-end tests, after a short pass of every fuzz target.
+#   ./test.sh            everything
+#   FUZZTIME=30s ./test.sh   longer fuzzing (default 5s per target)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+command -v go >/dev/null || { echo "test.sh: Go is required (https://go.dev/dl)" >&2; exit 1; }
+
+echo "== go mod download"
+go mod download
+
+echo "== go vet"
+go vet ./...
+
+echo "== fuzz (${FUZZTIME:-5s} per target)"
+# Each package's Fuzz* targets, one at a time (go test allows one -fuzz per run).
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+    echo "-- $pkg $target"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >/tmp/hookgate-fuzz.log 2>&1 || { cat /tmp/hookgate-fuzz.log; exit 1; }
+  done
+done
+echo "fuzz: all targets passed"
+
+echo "== go test"
+go test -count=1 -timeout 15m ./...
