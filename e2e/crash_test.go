@@ -17,13 +17,18 @@ import (
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	// A sink slower than ingest, so that a backlog (some of it leased) is
+	// pending when the gateway dies.
 	sk := newSink(t)
+	sk.delay = time.Millisecond
 	cfg := writeConfig(t, dir, fmt.Sprintf(`listen: "127.0.0.1:0"
 storage: { driver: sqlite, path: %q }
+# Leases the killed process held come due again after this long.
+delivery: { lease: 6s }
 sources:
   - { name: github, provider: github, secret: crash-secret }
 destinations:
-  - { name: app, url: %q, timeout: 5s, retry: { max_attempts: 20, initial: 50ms, max: 1s } }
+  - { name: app, url: %q, timeout: 2s, concurrency: 2, retry: { max_attempts: 20, initial: 50ms, max: 1s } }
 routes:
   - { from: [github], to: [app] }
 `, filepath.Join(dir, "hookgate.db"), sk.url))
@@ -79,8 +84,18 @@ routes:
 	if n < 100 {
 		t.Fatalf("only %d requests acknowledged before the kill; the test needs load", n)
 	}
-	t.Logf("%d requests acknowledged before SIGKILL", n)
+	backlog := 0
+	for id := range acked {
+		if !sk.has(id) {
+			backlog++
+		}
+	}
+	t.Logf("%d requests acknowledged before SIGKILL, %d of them not yet delivered", n, backlog)
+	if backlog == 0 {
+		t.Fatal("no backlog at the kill: the test would not exercise recovery")
+	}
 
+	restarted := time.Now()
 	g2 := start(t, cfg)
 	delivered := func() map[string][]byte {
 		m := map[string][]byte{}
@@ -98,6 +113,7 @@ routes:
 		}
 		return true
 	})
+	t.Logf("all acknowledged events delivered %v after the restart", time.Since(restarted).Round(time.Millisecond))
 	g2.stop()
 
 	lost := 0

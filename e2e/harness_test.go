@@ -199,6 +199,7 @@ type sink struct {
 	byID     map[string]int // event id -> times received
 	failNext int            // answer 503 to this many requests first
 	status   int            // answer this status when not failing (default 200)
+	delay    time.Duration  // wait this long before answering
 	srv      *http.Server
 	url      string
 }
@@ -224,6 +225,7 @@ func newSink(t *testing.T) *sink {
 }
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(s.delay)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
@@ -293,4 +295,20 @@ func errorCode(b []byte) string {
 		return "not-json: " + strings.TrimSpace(string(b))
 	}
 	return e.Error.Code
+}
+
+// decodeAccepted reads an acceptance answer and closes the body.
+func decodeAccepted(resp *http.Response) (string, bool) {
+	defer resp.Body.Close()
+	var a struct{ ID, Status string }
+	if json.NewDecoder(resp.Body).Decode(&a) != nil || resp.StatusCode != http.StatusOK || a.ID == "" {
+		return "", false
+	}
+	return a.ID, true
+}
+
+func (s *sink) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byID[id] > 0
 }

@@ -95,7 +95,7 @@ func (s *fakeStore) Lease(ctx context.Context, now time.Time, limit int, leaseFo
 	defer s.mu.Unlock()
 	s.leaseCalls++
 	if s.leaseErr != nil {
-		if err := s.leaseErr(); err != nil {
+		if err := s.leaseErr(); err != nil { // hooks must not block here
 			return nil, err
 		}
 	}
@@ -120,13 +120,13 @@ func (s *fakeStore) Lease(ctx context.Context, now time.Time, limit int, leaseFo
 }
 
 func (s *fakeStore) Complete(ctx context.Context, outcomes []store.Outcome) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.completeErr != nil {
+	if s.completeErr != nil { // outside the lock: a hook may block
 		if err := s.completeErr(); err != nil {
 			return err
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.completeCalls = append(s.completeCalls, slices.Clone(outcomes))
 	for _, o := range outcomes {
 		d, ok := s.deliveries[o.DeliveryID]

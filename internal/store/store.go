@@ -66,7 +66,8 @@ type Store interface {
 	// transaction, due at ev.ReceivedAt. Engines group-commit concurrent
 	// calls; each call returns only after its commit. If ev.DeliveryID is not
 	// empty and the source already has an event with that DeliveryID, nothing
-	// is written and the result is a duplicate.
+	// is written and the result is a duplicate. An empty ev.ID gets a new id
+	// (ev itself is not modified); destinations must be distinct.
 	Ingest(ctx context.Context, ev *event.Event, destinations []string) (IngestResult, error)
 	// Reject records a refused request.
 	Reject(ctx context.Context, r event.Rejection) error
@@ -91,13 +92,15 @@ type Store interface {
 	Delivery(ctx context.Context, id string) (event.Delivery, error)
 	// Deliveries lists deliveries, newest first.
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]event.Delivery, error)
-	// Attempts lists a delivery's attempts, first first.
+	// Attempts lists a delivery's attempts, first first. It returns
+	// ErrNotFound if there is no such delivery.
 	Attempts(ctx context.Context, deliveryID string) ([]event.Attempt, error)
 	// Rejections lists the newest refused requests, newest first.
 	Rejections(ctx context.Context, limit int) ([]event.Rejection, error)
 
 	// Ping reports whether the store can take writes (for /readyz).
 	Ping(ctx context.Context) error
-	// Close flushes pending writes and releases resources.
+	// Close flushes pending writes and releases resources. Calls after Close
+	// fail with ErrClosed; closing again returns nil.
 	Close() error
 }

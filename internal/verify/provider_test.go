@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -191,5 +192,29 @@ func TestSignRoundTrip(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestConcurrentUse shares one Provider between goroutines; run with -race.
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	for _, s := range suites() {
+		o := s.with("secret-A")
+		p := newProvider(t, s.provider, o)
+		r := signed(t, s.provider, o, []byte(`{"a":1}`))
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 50 {
+					if got := reason(p.Verify(r)); got != "" {
+						t.Errorf("%s: Verify: got %q, want %q", s.provider, got, "")
+						return
+					}
+					p.Identify(r)
+					p.Challenge(r)
+				}
+			})
+		}
+		wg.Wait()
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/hookgate/hookgate/internal/event"
+	"github.com/hookgate/hookgate/internal/store"
 )
 
 // BenchmarkIngest measures durable ingests (fsync before return) of 2 KB
@@ -64,4 +66,41 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// BenchmarkLeaseComplete measures the delivery side: leasing due deliveries
+// 100 at a time and completing each batch with one Complete.
+func BenchmarkLeaseComplete(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "hookgate.db"), Options{})
+	defer s.Close()
+	ctx := context.Background()
+	body := bytes.Repeat([]byte("x"), 2048)
+	for i := range b.N {
+		ev := &event.Event{Source: "github", Method: "POST", Body: body, ReceivedAt: t0.Add(time.Duration(i))}
+		if _, err := s.Ingest(ctx, ev, []string{"app"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := t0.Add(time.Hour)
+	outcomes := make([]store.Outcome, 0, 100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		ds, err := s.Lease(ctx, now, 100, time.Minute)
+		if err != nil || len(ds) == 0 {
+			b.Fatalf("Lease = %d deliveries, %v", len(ds), err)
+		}
+		outcomes = outcomes[:0]
+		for _, d := range ds {
+			outcomes = append(outcomes, store.Outcome{
+				DeliveryID: d.ID, Lease: d.Lease, State: event.Succeeded,
+				Attempt: event.Attempt{N: 1, StartedAt: now, Duration: time.Millisecond, Status: 200},
+			})
+		}
+		if err := s.Complete(ctx, outcomes); err != nil {
+			b.Fatal(err)
+		}
+		done += len(ds)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 }

@@ -128,6 +128,10 @@ func (s *Store) read(ctx context.Context, f func(c *readConn) error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		s.leave()
+		return err
+	}
 	defer s.leave()
 	c, err := s.readers.get(ctx)
 	if err != nil {

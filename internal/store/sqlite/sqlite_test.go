@@ -57,17 +57,24 @@ func mustIngest(t testing.TB, s *Store, ev *event.Event, dests ...string) {
 }
 
 func TestOpenCreatesFolder(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a", "b", "hookgate.db")
+	t.Parallel()
+	// Characters that mean something in a URI filename.
+	path := filepath.Join(t.TempDir(), "new folder", "a#b?c=d%20e&f", "hookgate.db")
 	s := open(t, path, Options{})
 	defer s.Close()
+	mustIngest(t, s, newEvent(0), "app")
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file: %v", err)
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatalf("WAL file: %v", err)
 	}
 }
 
 // TestReopen checks that what was acknowledged is there after Close and Open,
 // with the schema version recorded.
 func TestReopen(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "hookgate.db")
 	s := open(t, path, Options{})
 	ev := newEvent(1)
@@ -111,6 +118,7 @@ func TestReopen(t *testing.T) {
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "hookgate.db")
 	c, err := sqlite3.Open(path)
 	if err != nil {
@@ -129,6 +137,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 // TestAckAfterFsync proves that Ingest returns only once its write is
 // fsynced: after each acknowledged ingest the WAL holds no unsynced bytes.
 func TestAckAfterFsync(t *testing.T) {
+	t.Parallel()
 	v, opts := newTestVFS(t)
 	s := open(t, filepath.Join(t.TempDir(), "hookgate.db"), opts)
 	defer s.Close()
@@ -180,6 +189,7 @@ func waitQueued(s *Store, n int) {
 // TestGroupCommit holds one commit in its fsync while 100 ingests queue up,
 // then checks that they all share the next transaction.
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
 	v, opts := newTestVFS(t)
 	s := open(t, filepath.Join(t.TempDir(), "hookgate.db"), opts)
 	defer s.Close()
@@ -218,6 +228,7 @@ func TestGroupCommit(t *testing.T) {
 // gets its context's error and nothing is written; one whose request is
 // already being committed gets its write.
 func TestContextWhileQueued(t *testing.T) {
+	t.Parallel()
 	v, opts := newTestVFS(t)
 	s := open(t, filepath.Join(t.TempDir(), "hookgate.db"), opts)
 	defer s.Close()
@@ -272,6 +283,7 @@ func TestContextWhileQueued(t *testing.T) {
 // TestBadRequestIsolated puts a failing request (an event id that already
 // exists) in one batch with good ones: only it fails.
 func TestBadRequestIsolated(t *testing.T) {
+	t.Parallel()
 	v, opts := newTestVFS(t)
 	s := open(t, filepath.Join(t.TempDir(), "hookgate.db"), opts)
 	defer s.Close()
@@ -331,6 +343,7 @@ func TestBadRequestIsolated(t *testing.T) {
 // ErrUnavailable, nothing is half-written, and writes resume once there is
 // room again.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		err  error
@@ -340,6 +353,7 @@ func TestDiskFull(t *testing.T) {
 		{"fsync fails", vfs.SystemError(syscall.EIO, sqlite3.IOERR_FSYNC)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			v, opts := newTestVFS(t)
 			s := open(t, filepath.Join(t.TempDir(), "hookgate.db"), opts)
 			defer s.Close()
@@ -391,6 +405,7 @@ func checkIntegrity(t *testing.T, s *Store) {
 // TestReadOnly opens a write-protected database: Open fails with
 // ErrUnavailable.
 func TestReadOnly(t *testing.T) {
+	t.Parallel()
 	v, opts := newTestVFS(t)
 	path := filepath.Join(t.TempDir(), "hookgate.db")
 	s := open(t, path, opts)
@@ -412,6 +427,7 @@ func TestReadOnly(t *testing.T) {
 
 // TestUnwritableFolder uses real permissions, which root ignores.
 func TestUnwritableFolder(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() == 0 {
 		t.Skip("root ignores file permissions")
 	}
@@ -423,5 +439,96 @@ func TestUnwritableFolder(t *testing.T) {
 	_, err := Open(t.Context(), filepath.Join(dir, "hookgate.db"), Options{})
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Open in a read-only folder: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestCheckpoint ingests well past the checkpoint size, with readers going,
+// and checks that the WAL was copied into the database file and started
+// over, and that every event reads back.
+func TestCheckpoint(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookgate.db")
+	const every = 8
+	s := open(t, path, Options{checkpointPages: every})
+	defer s.Close()
+
+	body := make([]byte, 8<<10)
+	var wg sync.WaitGroup
+	ids := make(chan string, 1000)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 25 {
+				ev := newEvent(w*100 + i)
+				ev.Body = append(body[:len(body):len(body)], ev.Body...)
+				mustIngest(t, s, ev, "app")
+				ids <- ev.ID
+				if _, err := s.Event(t.Context(), ev.ID); err != nil {
+					t.Errorf("Event right after Ingest: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(ids)
+	for id := range ids {
+		if _, err := s.Event(t.Context(), id); err != nil {
+			t.Fatalf("Event(%s): %v", id, err)
+		}
+	}
+	// Once the load stops, a few commits see the WAL start over.
+	for i := 0; s.Stats().WALPages > 4*every; i++ {
+		if i == 100 {
+			t.Fatalf("WAL still at %d pages after %d commits with no load", s.Stats().WALPages, i)
+		}
+		if err := s.Ping(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < 2<<20 {
+		t.Errorf("database file is %d bytes: checkpoints did not copy the WAL", fi.Size())
+	}
+	checkIntegrity(t, s)
+}
+
+// TestDedupInOneBatch queues two events with the same provider id behind a
+// held commit, so they share a transaction: one is stored, the other is its
+// duplicate.
+func TestDedupInOneBatch(t *testing.T) {
+	t.Parallel()
+	v, opts := newTestVFS(t)
+	s := open(t, filepath.Join(t.TempDir(), "hookgate.db"), opts)
+	defer s.Close()
+	release := holdCommit(t, v, s, newEvent(0))
+
+	results := make(chan store.IngestResult, 2)
+	for i := range 2 {
+		ev := newEvent(i + 1)
+		ev.DeliveryID = "same"
+		go func() {
+			res, err := s.Ingest(t.Context(), ev, []string{"app"})
+			if err != nil {
+				t.Errorf("Ingest: %v", err)
+			}
+			results <- res
+		}()
+		waitQueued(s, i+1)
+	}
+	if err := release(); err != nil {
+		t.Fatalf("held Ingest: %v", err)
+	}
+	a, b := <-results, <-results
+	if st := s.Stats(); st.LastBatch != 2 {
+		t.Errorf("last batch = %d requests, want 2", st.LastBatch)
+	}
+	if a.Duplicate == b.Duplicate || a.EventID != b.EventID {
+		t.Fatalf("results %+v and %+v, want one stored and one duplicate of it", a, b)
+	}
+	ds, err := s.Deliveries(t.Context(), store.DeliveryFilter{EventID: a.EventID})
+	if err != nil || len(ds) != 1 {
+		t.Errorf("deliveries = %v, %v; want 1", ds, err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/ncruces/go-sqlite3/vfs"
 )
 
-// testVFS wraps the OS VFS to watch and break the disk under a store: it
+// testVFS wraps walVFS to watch and break the disk under a store: it
 // counts WAL fsyncs, can hold them (to pile requests up behind a commit),
 // can fail every write as a full or read-only disk would, and can open the
 // database read-only as for a write-protected file.
@@ -28,7 +28,7 @@ type testVFS struct {
 // newTestVFS registers a testVFS for t and returns it with Options that use
 // it.
 func newTestVFS(t testing.TB) (*testVFS, Options) {
-	v := &testVFS{base: vfs.Find("").(vfs.VFSFilename)}
+	v := &testVFS{base: vfs.Find(walVFSName).(vfs.VFSFilename)}
 	name := "hookgate-test-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	vfs.Register(name, v)
 	t.Cleanup(func() { vfs.Unregister(name) })

@@ -135,6 +135,15 @@ func testIngestNoDestinations(t *testing.T, s store.Store) {
 	}
 }
 
+func testIngestRepeatedDestination(t *testing.T, s store.Store) {
+	ev := newEvent("github", t0)
+	if _, err := s.Ingest(t.Context(), ev, []string{"app", "audit", "app"}); err == nil {
+		t.Fatal("Ingest with a destination listed twice succeeded")
+	}
+	_, err := s.Event(t.Context(), ev.ID)
+	wantErr(t, "Event after a refused Ingest", err, store.ErrNotFound)
+}
+
 func testIngestAssignsID(t *testing.T, s store.Store) {
 	ev := newEvent("github", t0)
 	ev.ID = ""

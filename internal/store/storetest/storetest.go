@@ -18,6 +18,7 @@
 //   - bodies, headers and query strings round-trip exactly; times round-trip to
 //     the nanosecond and come back in UTC;
 //   - an empty Event.ID gets an id; the caller's Event is not modified;
+//   - a destination listed twice fails Ingest, and nothing is written;
 //   - listings are newest first by id (ids are time-ordered);
 //   - Attempts of an unknown delivery is ErrNotFound;
 //   - a failed attempt sets LastError to Attempt.Error, a success keeps it;
@@ -50,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IngestDeliveries", testIngestDeliveries},
 		{"IngestNoDestinations", testIngestNoDestinations},
 		{"IngestAssignsID", testIngestAssignsID},
+		{"IngestRepeatedDestination", testIngestRepeatedDestination},
 		{"DedupSequential", testDedupSequential},
 		{"DedupScope", testDedupScope},
 		{"DedupConcurrent", testDedupConcurrent},
