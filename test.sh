@@ -16,12 +16,26 @@ echo "== go vet"
 go vet ./...
 
 echo "== fuzz (${FUZZTIME:-5s} per target)"
+fuzzlog=$(mktemp)
+trap 'rm -f "$fuzzlog"' EXIT
 # Each package's Fuzz* targets, one at a time (go test allows one -fuzz per run).
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "-- $pkg $target"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >/tmp/hookgate-fuzz.log 2>&1 || { cat /tmp/hookgate-fuzz.log; exit 1; }
+    corpus="$dir/testdata/fuzz/$target"
+    before=$(ls "$corpus" 2>/dev/null | wc -l)
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >"$fuzzlog" 2>&1; then
+      after=$(ls "$corpus" 2>/dev/null | wc -l)
+      # Go 1.26's fuzz coordinator can end a clean run with a bare "context
+      # deadline exceeded" (golang/go#75804). That, with no failing input
+      # written, is not a finding; anything else is.
+      if [ "$after" = "$before" ] && grep -q 'context deadline exceeded' "$fuzzlog" && ! grep -qE 'Failing input|panic:|--- FAIL: .*\n.*fuzz_test' "$fuzzlog"; then
+        echo "   (ended by golang/go#75804 with no failing input; not a finding)"
+      else
+        cat "$fuzzlog"; exit 1
+      fi
+    fi
   done
 done
 echo "fuzz: all targets passed"
