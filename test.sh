@@ -24,9 +24,9 @@ for pkg in $(go list ./...); do
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "-- $pkg $target"
     corpus="$dir/testdata/fuzz/$target"
-    before=$(ls "$corpus" 2>/dev/null | wc -l)
+    before=$(find "$corpus" -type f 2>/dev/null | wc -l)
     if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >"$fuzzlog" 2>&1; then
-      after=$(ls "$corpus" 2>/dev/null | wc -l)
+      after=$(find "$corpus" -type f 2>/dev/null | wc -l)
       # Go 1.26's fuzz coordinator can end a clean run with a bare "context
       # deadline exceeded" (golang/go#75804). That, with no failing input
       # written, is not a finding; anything else is.
