@@ -16,6 +16,7 @@ echo "== go vet"
 go vet ./...
 
 echo "== fuzz (${FUZZTIME:-5s} per target)"
+count_files() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 fuzzlog=$(mktemp)
 trap 'rm -f "$fuzzlog"' EXIT
 # Each package's Fuzz* targets, one at a time (go test allows one -fuzz per run).
@@ -24,9 +25,9 @@ for pkg in $(go list ./...); do
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "-- $pkg $target"
     corpus="$dir/testdata/fuzz/$target"
-    before=$(find "$corpus" -type f 2>/dev/null | wc -l)
+    before=$(count_files "$corpus")
     if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >"$fuzzlog" 2>&1; then
-      after=$(find "$corpus" -type f 2>/dev/null | wc -l)
+      after=$(count_files "$corpus")
       # Go 1.26's fuzz coordinator can end a clean run with a bare "context
       # deadline exceeded" (golang/go#75804). That, with no failing input
       # written, is not a finding; anything else is.
