@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,5 +113,60 @@ routes:
 		if fmt.Sprint(statuses) != fmt.Sprint(w.statuses) {
 			t.Errorf("%s: attempt statuses %v, want %v", d.Destination, statuses, w.statuses)
 		}
+	}
+}
+
+// A dead delivery is listed by `hookgate dead ls` and, once retried with
+// `hookgate dead retry`, delivered by the next gateway run.
+func TestDeadRetry(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	down := &counting{failStatus: http.StatusBadGateway}
+	down.fails.Store(2)
+	cfg := writeConfig(t, dir, fmt.Sprintf(`listen: "127.0.0.1:0"
+storage: { driver: sqlite, path: %q }
+delivery: { poll: 20ms }
+sources:
+  - { name: orders, provider: hmac, secret: s3cret, hmac: { header: x-hmac } }
+destinations:
+  - { name: down, url: %q, timeout: 2s, retry: { max_attempts: 2, initial: 10ms, max: 20ms } }
+routes:
+  - { from: [orders], to: [down] }
+`, filepath.Join(dir, "hookgate.db"), serveLocal(t, down)))
+	g := start(t, cfg)
+	id, _ := accepted(t, signed(t, "hmac", "s3cret", g.url("/in/orders"), []byte(`{"n":2}`), nil))
+	waitFor(t, 20*time.Second, "2 failed attempts", func() bool { return down.hits.Load() >= 2 })
+	time.Sleep(200 * time.Millisecond)
+	g.stop()
+
+	out, err := exec.Command(binary(t), "dead", "ls", "--config", cfg, "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("dead ls: %v\n%s", err, out)
+	}
+	var dead []event.Delivery
+	if err := json.Unmarshal(out, &dead); err != nil {
+		t.Fatalf("dead ls --json: %v\n%s", err, out)
+	}
+	if len(dead) != 1 || dead[0].EventID != id || dead[0].Attempts != 2 {
+		t.Fatalf("dead ls: got %+v, want one dead delivery of event %s with 2 attempts", dead, id)
+	}
+	if out, err := exec.Command(binary(t), "dead", "retry", "--config", cfg, dead[0].ID).CombinedOutput(); err != nil {
+		t.Fatalf("dead retry: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary(t), "dead", "retry", "--config", cfg, "no-such-id").CombinedOutput(); err == nil || !strings.Contains(string(out), "no dead delivery") {
+		t.Errorf("dead retry of an unknown id: err %v, output %s; want a failure naming it", err, out)
+	}
+
+	g2 := start(t, cfg) // the sink now answers 200
+	waitFor(t, 20*time.Second, "the retried delivery", func() bool { return down.hits.Load() >= 3 })
+	time.Sleep(100 * time.Millisecond)
+	g2.stop()
+	st := openStore(t, filepath.Join(dir, "hookgate.db"))
+	d, err := st.Delivery(context.Background(), dead[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != event.Succeeded || d.Attempts != 3 {
+		t.Errorf("after retry: state %s with %d attempts, want succeeded with 3", d.State, d.Attempts)
 	}
 }

@@ -9,5 +9,6 @@ func commands(e *env) []*cobra.Command {
 		newCheckCmd(e),
 		newSendCmd(e),
 		newBenchCmd(e),
+		newDeadCmd(e),
 	}
 }
