@@ -12,6 +12,16 @@ command -v go >/dev/null || { echo "test.sh: Go is required (https://go.dev/dl)"
 echo "== go mod download"
 go mod download
 
+echo "== npm ci (conformance/: the providers' own SDKs sign its cases)"
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  (cd conformance && npm ci --no-audit --no-fund)
+elif [ "${CI:-}" = true ]; then
+  echo "test.sh: node and npm are required for the conformance suite (Node.js 20+, https://nodejs.org)" >&2
+  exit 1
+else
+  echo "test.sh: node or npm missing; the conformance test will be skipped" >&2
+fi
+
 echo "== go vet"
 go vet ./...
 

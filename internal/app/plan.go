@@ -14,7 +14,8 @@ import (
 )
 
 // Plan is everything a config describes, built but not started: no file is
-// opened and no port bound, so `hookgate check` can build one too.
+// opened (but a source's jwks_file, which is read) and no port bound, so
+// `hookgate check` can build one too.
 type Plan struct {
 	Sources []ingest.Source
 	Targets map[string]deliver.Target
@@ -27,17 +28,13 @@ func NewPlan(cfg *config.Config, stdout io.Writer) (*Plan, error) {
 	var errs []error
 	routed := routes(cfg)
 	for _, s := range cfg.Sources {
-		prov, err := verify.New(s.Provider, VerifyOptions(s))
+		src, err := newSource(s)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: source %q: %w", cfg.File, s.Line, s.Name, err))
 			continue
 		}
-		p.Sources = append(p.Sources, ingest.Source{
-			Name:         s.Name,
-			Provider:     prov,
-			MaxBody:      int64(s.MaxBody),
-			Destinations: routed[s.Name],
-		})
+		src.Destinations = routed[s.Name]
+		p.Sources = append(p.Sources, src)
 	}
 	for _, d := range cfg.Destinations {
 		dst, err := newDestination(d, stdout)
@@ -93,7 +90,14 @@ func newDestination(d config.Destination, stdout io.Writer) (destination.Destina
 
 // VerifyOptions turns a source's config into its provider's options.
 func VerifyOptions(s config.Source) verify.Options {
-	o := verify.Options{Secrets: s.AllSecrets(), Tolerance: s.Tolerance.D()}
+	o := verify.Options{
+		Secrets:         s.AllSecrets(),
+		Tolerance:       s.Tolerance.D(),
+		PublicURL:       s.PublicURL,
+		VerifyToken:     s.VerifyToken,
+		PublicKey:       s.PublicKey,
+		SignatureMethod: s.SignatureMethod,
+	}
 	if s.HMAC != nil {
 		o.HMAC = verify.HMACOptions{
 			Header:           s.HMAC.Header,
@@ -108,8 +112,8 @@ func VerifyOptions(s config.Source) verify.Options {
 }
 
 // CheckSource is config.Options.CheckSource: a source is valid when its
-// provider can be built from it.
+// provider and its auth can be built from it.
 func CheckSource(s config.Source) error {
-	_, err := verify.New(s.Provider, VerifyOptions(s))
+	_, err := newSource(s)
 	return err
 }

@@ -285,9 +285,9 @@ func TestBenchTarget(t *testing.T) {
 func TestBenchFlagErrors(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
-		{},                                      // nothing to measure
-		{"--references", "--provider", "slack"}, // no signer yet
-		{"--serve-reference", "wrk"},            // no such reference
+		{}, // nothing to measure
+		{"--references", "--provider", "no-such-provider"}, // not a preset
+		{"--serve-reference", "wrk"},                       // no such reference
 	} {
 		e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard}
 		cmd := newBenchCmd(e)

@@ -10,5 +10,6 @@ func commands(e *env) []*cobra.Command {
 		newSendCmd(e),
 		newBenchCmd(e),
 		newDeadCmd(e),
+		newProvidersCmd(e),
 	}
 }

@@ -25,6 +25,9 @@ type sendFlags struct {
 	url, body        string
 	headers          []string
 	contentType      string
+	method           string
+	publicURL        string
+	signatureMethod  string
 	hmac             verify.HMACOptions
 	timeout          time.Duration
 }
@@ -58,12 +61,18 @@ defaults to that config's listen address).`,
 	fl.StringVar(&f.hmac.Algorithm, "hmac-algorithm", "sha256", "provider hmac: sha1, sha256 or sha512")
 	fl.StringVar(&f.hmac.Encoding, "hmac-encoding", "hex", "provider hmac: hex or base64")
 	fl.StringVar(&f.hmac.Prefix, "hmac-prefix", "", "provider hmac: prefix before the signature")
+	fl.StringVar(&f.method, "method", http.MethodPost, "HTTP method (GET puts form parameters in the query, for vonage-sms)")
+	fl.StringVar(&f.publicURL, "public-url", "", "the URL the provider signs, for providers that sign it (default: --url)")
+	fl.StringVar(&f.signatureMethod, "signature-method", "", "provider vonage-sms: md5hash, md5hmac, sha1hmac, sha256hmac or sha512hmac")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "request timeout")
 	return cmd
 }
 
 func runSend(ctx context.Context, e *env, f sendFlags) error {
-	opts := verify.Options{Secrets: []string{f.secret}, HMAC: f.hmac}
+	opts := verify.Options{Secrets: []string{f.secret}, PublicURL: f.publicURL, SignatureMethod: f.signatureMethod}
+	if f.provider == "hmac" {
+		opts.HMAC = f.hmac // the other providers refuse hmac options
+	}
 	if f.config != "" {
 		if err := fromSource(e, &f, &opts); err != nil {
 			return err
@@ -96,13 +105,15 @@ func runSend(ctx context.Context, e *env, f sendFlags) error {
 		}
 		h.Add(k, v)
 	}
-	vr := &verify.Request{Method: http.MethodPost, URL: u, Header: h, Body: body, Now: time.Now()}
+	vr := &verify.Request{Method: f.method, URL: u, Host: u.Host, Header: h, Body: body, Now: time.Now()}
 	if err := signer.Sign(vr); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	// Some schemes carry the signature in the body or the query: send the
+	// request as Sign left it.
+	req, err := http.NewRequestWithContext(ctx, vr.Method, vr.URL.String(), bytes.NewReader(vr.Body))
 	if err != nil {
 		return err
 	}

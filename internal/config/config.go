@@ -99,8 +99,9 @@ type Source struct {
 	// Required; unique among sources.
 	Name string `yaml:"name"`
 	// Provider names the verification preset (github, x, hmac,
-	// standardwebhooks, ...). Required; which names exist, and which need a
-	// secret, is for Options.CheckSource to say.
+	// standardwebhooks, ...). Required, unless Auth is set: a source with
+	// auth and no provider is accepted without a signature. Which names
+	// exist, and which need a secret, is for Options.CheckSource to say.
 	Provider string `yaml:"provider"`
 	// Secret is the shared secret the provider signs with.
 	Secret string `yaml:"secret"`
@@ -114,6 +115,32 @@ type Source struct {
 	// HMAC configures provider "hmac", which requires it; other providers
 	// do not allow it.
 	HMAC *HMAC `yaml:"hmac"`
+	// PublicURL is this source's URL exactly as the provider was told to
+	// call it, such as "https://hooks.example.com/in/twilio", for the
+	// providers that sign the URL (twilio, square, hubspot, hubspot-v2,
+	// trello, plivo, ebay). Set it whenever hookgate is behind a proxy or a
+	// rewrite; without it the URL is rebuilt from the Host header, over
+	// https. Other providers do not allow it.
+	PublicURL string `yaml:"public_url"`
+	// VerifyToken is the token the provider echoes in its subscription
+	// handshake (meta, facebook, instagram, whatsapp, strava, websub, ebay).
+	// Other providers do not allow it.
+	VerifyToken string `yaml:"verify_token"`
+	// PublicKey verifies the providers that sign with a private key:
+	// discord and discord-events (hex), telnyx (base64), sendgrid and ebay
+	// (base64 DER or PEM). They need no secret. Other providers do not
+	// allow it.
+	PublicKey string `yaml:"public_key"`
+	// SignatureMethod is provider vonage-sms's signature method, as its
+	// dashboard says: md5hash, md5hmac, sha1hmac, sha256hmac or sha512hmac.
+	SignatureMethod string `yaml:"signature_method"`
+	// Auth authenticates the sender (basic, bearer, api_key, jwt, ip_allow,
+	// mtls; see Auth), before the provider's signature is checked. Optional.
+	Auth *Auth `yaml:"auth"`
+	// RequiredHeaders names headers every request must carry, such as
+	// x-topic; a request without one is refused with 400 naming it.
+	// Checked after Auth. Optional.
+	RequiredHeaders []string `yaml:"required_headers"`
 
 	// Line is where the source starts in the file (set by Load and Parse).
 	Line int `yaml:"-"`

@@ -35,6 +35,7 @@ func (c *Config) SetDefaults() {
 	for i := range c.Sources {
 		src := &c.Sources[i]
 		src.MaxBody = cmp.Or(src.MaxBody, MiB)
+		setAuthDefaults(src.Auth)
 		if h := src.HMAC; h != nil {
 			h.Algorithm = cmp.Or(h.Algorithm, "sha256")
 			h.Encoding = cmp.Or(h.Encoding, "hex")

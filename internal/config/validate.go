@@ -104,10 +104,11 @@ func (c *Config) validateSources(p *problems, check func(Source) error) map[stri
 		f := fmt.Sprintf("sources[%d]", i)
 		validateName(p, "sources", i, s.Name, names)
 		before := len(p.errs)
-		if s.Provider == "" {
+		if s.Provider == "" && s.Auth == nil {
 			p.add(f+".provider", "required")
 		}
 		validateHMAC(p, f, s)
+		validateAuth(p, f, s)
 		positive(p, f+".max_body", int64(s.MaxBody))
 		if s.Tolerance < 0 {
 			p.add(f+".tolerance", "must not be negative")

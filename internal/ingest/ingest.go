@@ -1,9 +1,11 @@
 // Package ingest is hookgate's receive path, in this order: find the source
 // (404), read the body within its limit (413, also for chunked bodies),
-// answer a provider handshake if it is one, check the method (405), verify
-// the signature (401, and the refusal is recorded), read the provider's event
-// type and delivery id, persist the event with one delivery per routed
-// destination (one group-committed transaction), and only then acknowledge.
+// answer a provider handshake if it is one, check the method (405),
+// authenticate the sender (401, 403; see Authenticator), check required
+// headers (400), verify the signature (401), each of these refusals being
+// recorded, read the provider's event type and delivery id, persist the
+// event with one delivery per routed destination (one group-committed
+// transaction), and only then acknowledge.
 // A store that cannot take the write gets 503 with Retry-After: nothing is
 // acknowledged that was not stored.
 package ingest
@@ -15,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,8 +35,15 @@ type Store interface {
 
 // Source is one configured endpoint, served at /in/{Name}.
 type Source struct {
-	Name     string
+	Name string
+	// Provider checks the signature; nil means the source has no signature
+	// scheme (it should then have Auth).
 	Provider verify.Provider
+	// Auth, when not nil, authenticates the sender before the signature is
+	// verified.
+	Auth Authenticator
+	// RequiredHeaders must each be present (and not empty), after Auth.
+	RequiredHeaders []string
 	// MaxBody is the largest accepted body in bytes.
 	MaxBody int64
 	// Destinations are the destinations the source's events are routed to.
@@ -69,8 +79,11 @@ func New(sources []Source, st Store, o Options) *Handler {
 		now:     o.Now,
 		log:     o.Logger,
 	}
-	for i := range sources {
-		h.sources[sources[i].Name] = &sources[i]
+	for _, s := range sources {
+		if s.Provider == nil {
+			s.Provider = unsigned{}
+		}
+		h.sources[s.Name] = &s
 	}
 	if h.notify == nil {
 		h.notify = func() {}
@@ -107,14 +120,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.readFailed(w, r, src, err)
 		return
 	}
-	req := &verify.Request{Method: r.Method, URL: r.URL, Header: r.Header, Body: body, Now: h.now()}
+	req := &verify.Request{Method: r.Method, URL: r.URL, Host: r.Host, Header: r.Header, Body: body, Now: h.now()}
 	if resp, ok := src.Provider.Challenge(req); ok {
 		h.answerChallenge(w, resp)
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		reply.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("source %q accepts POST, not %s", name, r.Method))
+	if allowed := allowedMethods(src.Provider); !slices.Contains(allowed, r.Method) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		reply.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("source %q accepts %s, not %s", name, strings.Join(allowed, " or "), r.Method))
+		return
+	}
+	if !h.admit(w, r, src, body, req.Now) {
 		return
 	}
 	if err := src.Provider.Verify(req); err != nil {
@@ -144,11 +160,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Duplicate {
 		h.log.Debug("duplicate", "source", src.Name, "event_id", res.EventID, "delivery_id", ev.DeliveryID)
+		if ack := providerAck(src.Provider, req); ack != nil {
+			h.answerChallenge(w, ack)
+			return
+		}
 		reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "duplicate"})
 		return
 	}
 	h.notify()
 	h.log.Debug("accepted", "source", src.Name, "event_id", res.EventID, "type", ev.Type, "delivery_id", ev.DeliveryID)
+	if ack := providerAck(src.Provider, req); ack != nil {
+		h.answerChallenge(w, ack) // a provider-specific answer, such as Discord's 204
+		return
+	}
 	reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "accepted"})
 }
 
@@ -164,6 +188,9 @@ func (h *Handler) readFailed(w http.ResponseWriter, r *http.Request, src *Source
 }
 
 func (h *Handler) answerChallenge(w http.ResponseWriter, resp *verify.Response) {
+	for k, v := range resp.Header {
+		w.Header()[http.CanonicalHeaderKey(k)] = v
+	}
 	if resp.ContentType != "" {
 		w.Header().Set("Content-Type", resp.ContentType)
 	}
@@ -205,4 +232,28 @@ func remoteHost(addr string) string {
 		return strings.Trim(addr[:i], "[]")
 	}
 	return addr
+}
+
+// allowedMethods lists the methods events may arrive with: POST, and the
+// others a verify.MethodAllower accepts.
+func allowedMethods(p verify.Provider) []string {
+	a, ok := p.(verify.MethodAllower)
+	if !ok {
+		return []string{http.MethodPost}
+	}
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if a.Allows(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// providerAck is the provider's own answer to a stored event, or nil.
+func providerAck(p verify.Provider, r *verify.Request) *verify.Response {
+	if a, ok := p.(verify.Acker); ok {
+		return a.Ack(r)
+	}
+	return nil
 }

@@ -2,77 +2,111 @@ package verify
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
+	"slices"
 	"testing"
 )
 
-// fuzzTarget describes one verifier to fuzz.
-type fuzzTarget struct {
-	provider string
-	opts     Options
-	// headers receive the three fuzzed header values, in order.
-	headers []string
-	// seeds are header values worth starting from.
-	seeds [][3]string
-	// wrap makes a body the provider would send; nil: as is.
-	wrap func([]byte) []byte
+// fuzzPreset is one preset ready to fuzz: built once, outside the loop.
+type fuzzPreset struct {
+	harness
+	p Provider
+	s Signer
+	// object wraps fuzzed bytes in a JSON object, for the presets that need
+	// one (X verifies only objects; Mailgun, Linear and Graph sign them).
+	object bool
 }
 
-// fuzzVerifier checks two properties: whatever the headers and body, the
-// provider neither panics nor fails with anything but a *Failure; and any
-// change to the body of a correctly signed request is refused.
-func fuzzVerifier(f *testing.F, target fuzzTarget) {
-	for _, body := range []string{"", `{}`, `{"a":"\u00e9\/"}` + "\r\n", "\x00\xff"} {
-		for _, s := range target.seeds {
-			f.Add([]byte(body), s[0], s[1], s[2], uint16(0), byte(1))
+func fuzzPresets(f *testing.F) []fuzzPreset {
+	var out []fuzzPreset
+	for _, h := range harnesses() {
+		o := h.opts("secret-A")
+		p, err := New(h.name, o)
+		if err != nil {
+			f.Fatal(err)
+		}
+		s, err := NewSigner(h.name, o)
+		if err != nil {
+			f.Fatal(err)
+		}
+		object := slices.Contains([]string{"x", "mailgun", "linear", "msgraph"}, h.name)
+		out = append(out, fuzzPreset{harness: h, p: p, s: s, object: object})
+	}
+	return out
+}
+
+// shape makes fuzzed bytes a body the preset sends.
+func (fp fuzzPreset) shape(b []byte) []byte {
+	if fp.object {
+		s, _ := json.Marshal(string(b))
+		b = append(append([]byte(`{"f":`), s...), '}')
+	}
+	return fp.request(b).Body
+}
+
+// FuzzPresets checks every preset: whatever the headers and body, Verify
+// neither panics nor fails with anything but a *Failure; and any change to
+// the body of a correctly signed request is refused (for schemes that
+// cover the body; for those that sign decoded parameters, a changed body
+// verifies only when its parameters are the same).
+func FuzzPresets(f *testing.F) {
+	presets := fuzzPresets(f)
+	for i := range presets {
+		for _, body := range []string{"", `{}`, `{"a":"\u00e9\/"}` + "\r\n", "\x00\xff", "a=1&b=%zz"} {
+			f.Add(uint8(i), []byte(body), "", "", "", uint16(0), byte(1))
 		}
 	}
-	f.Add([]byte(`{"long":"`+string(bytes.Repeat([]byte("x"), 300))+`"}`), "", "", "", uint16(299), byte(2))
-	p, err := New(target.provider, target.opts)
-	if err != nil {
-		f.Fatal(err)
-	}
-	s, err := NewSigner(target.provider, target.opts)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, body []byte, h0, h1, h2 string, pos uint16, op byte) {
-		if target.wrap != nil {
-			body = target.wrap(body)
-		}
+	f.Add(uint8(0), []byte(`{"long":"`+string(bytes.Repeat([]byte("x"), 300))+`"}`), "sha256=00", "1700000000", "id", uint16(299), byte(2))
+	f.Add(uint8(3), []byte("{}"), "t=1700000000,v1=00,v1=zz", "-1", "msg_1", uint16(1), byte(3))
+	f.Fuzz(func(t *testing.T, idx uint8, body []byte, h0, h1, h2 string, pos uint16, op byte) {
+		fp := presets[int(idx)%len(presets)]
 		// Arbitrary headers: a Failure, never a panic or another error.
-		r := post(body)
-		for i, v := range []string{h0, h1, h2}[:len(target.headers)] {
-			r.Header.Set(target.headers[i], v)
+		r := fp.request(body)
+		r.Body = body
+		for i, v := range []string{h0, h1, h2} {
+			if i < len(fp.about.headers) {
+				r.Header.Set(fp.about.headers[i], v)
+			}
 		}
 		var fail *Failure
-		if err := p.Verify(r); err != nil && !errors.As(err, &fail) {
-			t.Fatalf("Verify: got %T %v, want a *Failure", err, err)
+		if err := fp.p.Verify(r); err != nil && !errors.As(err, &fail) {
+			t.Fatalf("%s: Verify: got %T %v, want a *Failure", fp.name, err, err)
 		}
-		p.Identify(r)
-		get := post(nil)
-		get.Method = http.MethodGet
-		get.URL.RawQuery = h0
-		if resp, ok := p.Challenge(get); ok && resp.Status != http.StatusOK && resp.Status != http.StatusBadRequest {
-			t.Fatalf("Challenge(%q): got status %d", h0, resp.Status)
-		}
+		fp.p.Identify(r)
+		fp.p.Challenge(r)
 
 		// A signed request verifies; any change to its body does not.
-		r = post(body)
-		if err := s.Sign(r); err != nil {
-			t.Fatal(err)
+		signed := fp.request(nil)
+		signed.Body = fp.shape(body)
+		if err := fp.s.Sign(signed); err != nil {
+			t.Fatalf("%s: Sign(%q): %v", fp.name, signed.Body, err)
 		}
-		if got := reason(p.Verify(r)); got != "" {
-			t.Fatalf("Verify(Sign(%q)): got %q, want %q", body, got, "")
+		if got := reason(fp.p.Verify(signed)); got != "" {
+			t.Fatalf("%s: Verify(Sign(%q)): got %q, want %q", fp.name, signed.Body, got, "")
 		}
-		r.Body = mutate(body, int(pos), op)
-		if got := reason(p.Verify(r)); got == "" {
-			t.Fatalf("Verify accepted %q, signed as %q", r.Body, body)
+		if fp.about.integrity == noIntegrity {
+			return
 		}
+		mutated := *signed
+		mutated.Body = mutate(signed.Body, int(pos), op)
+		if reason(fp.p.Verify(&mutated)) != "" {
+			return
+		}
+		if fp.about.integrity == paramIntegrity && sameParams(signed.Body, mutated.Body) {
+			return
+		}
+		t.Fatalf("%s: Verify accepted %q, signed as %q", fp.name, mutated.Body, signed.Body)
 	})
+}
+
+// sameParams reports whether two form bodies hold the same parameters.
+func sameParams(a, b []byte) bool {
+	qa, err1 := url.ParseQuery(string(a))
+	qb, err2 := url.ParseQuery(string(b))
+	return err1 == nil && err2 == nil && slices.Equal(sortedParams(qa), sortedParams(qb))
 }
 
 // mutate returns a copy of b that differs from it: a byte flipped, inserted
@@ -91,77 +125,54 @@ func mutate(b []byte, pos int, op byte) []byte {
 	return out
 }
 
-func FuzzGitHub(f *testing.F) {
-	fuzzVerifier(f, fuzzTarget{
-		provider: "github",
-		opts:     Options{Secrets: []string{"It's a Secret to Everybody"}},
-		headers:  []string{"X-Hub-Signature-256"},
-		seeds: [][3]string{
-			{"sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"},
-			{"sha256="}, {""}, {"sha256=zz"}, {"sha1=0123456789abcdef0123456789abcdef01234567"},
-		},
-	})
-}
-
-func FuzzX(f *testing.F) {
-	fuzzVerifier(f, fuzzTarget{
-		provider: "x",
-		opts:     Options{Secrets: []string{"consumer-secret"}},
-		headers:  []string{"x-twitter-webhooks-signature"},
-		seeds: [][3]string{
-			{"sha256=g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
-			{"crc_token=abc"}, {"crc_token=%7B%7D"}, {"crc_token="}, {"sha256=%%%"},
-		},
-		// X only sends JSON objects; anything else is refused before the MAC.
-		wrap: func(b []byte) []byte { return append([]byte("{"), b...) },
-	})
-}
-
-func FuzzHMAC(f *testing.F) {
-	fuzzVerifier(f, fuzzTarget{
-		provider: "hmac",
-		opts: Options{Secrets: []string{"s3cret", "older"}, HMAC: HMACOptions{
-			Header: "x-hmac", Algorithm: "sha512", Encoding: "base64", Prefix: "v=",
-		}},
-		headers: []string{"x-hmac"},
-		seeds:   [][3]string{{"v=AAAA"}, {"v="}, {""}, {"v=" + string(bytes.Repeat([]byte("A"), 86)) + "=="}},
-	})
-}
-
-func FuzzStandardWebhooks(f *testing.F) {
-	now := strconv.FormatInt(testNow().Unix(), 10)
-	fuzzVerifier(f, fuzzTarget{
-		provider: "standardwebhooks",
-		opts:     Options{Secrets: []string{swSecret}},
-		headers:  []string{"webhook-signature", "webhook-id", "webhook-timestamp"},
-		seeds: [][3]string{
-			{swVectorSignature, swVectorID, now},
-			{"v1a,xyz " + swVectorSignature + " v2,", "msg_1", now},
-			{"v1,", "", "-1"},
-			{"", "msg", "99999999999999999999"},
-		},
-	})
-}
-
-func FuzzChallengeQuery(f *testing.F) {
-	for _, q := range []string{"crc_token=abc", "crc_token=%7B", "crc_token=a&crc_token=b", "%zz", ";", ""} {
-		f.Add(q)
+// FuzzChallenges sends every preset arbitrary handshake-shaped requests:
+// no panic, a sane status, and the handshakes that arrive signed are
+// answered with success only for a request that verifies.
+func FuzzChallenges(f *testing.F) {
+	presets := fuzzPresets(f)
+	seeds := []struct{ query, body, header string }{
+		{"crc_token=abc", "", ""},
+		{"hub.mode=subscribe&hub.challenge=1&hub.verify_token=vt-123", "", ""},
+		{"hub.mode=subscribe&hub.challenge=1&hub.verify_token=no", "", ""},
+		{"challenge=abc&validationToken=x%20y&challenge_code=c", "", "https://origin.example"},
+		{"code=secret-A", `[{"data":{"validationCode":"v"}}]`, "SubscriptionValidation"},
+		{"", `{"type":"url_verification","challenge":"c"}`, ""},
+		{"", `{"event":"endpoint.url_validation","payload":{"plainToken":"p"}}`, ""},
+		{"", `{"type":1}`, "webhook_callback_verification"},
+		{"", `{"events":[]}`, ""},
+		{"", `{"verification_token":"secret_x"}`, "hook-secret"},
+		{"", "webhook_id=12", ""},
+		{"%zz;", "\x00", "\r\n"},
 	}
-	p, err := New("x", Options{Secrets: []string{"s"}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, query string) {
-		r := post(nil)
-		r.Method = http.MethodGet
-		r.URL = &url.URL{Path: "/in/x", RawQuery: query}
-		resp, ok := p.Challenge(r)
-		if !ok {
-			t.Fatal("Challenge(GET): got ok false")
+	for i := range presets {
+		for k := range 4 { // a few seeds per preset, each with another method
+			s := seeds[(i+k)%len(seeds)]
+			f.Add(uint8(i), byte(k), s.query, []byte(s.body), s.header)
 		}
-		token := r.URL.Query().Get("crc_token")
-		if want := http.StatusOK; token != "" && !isJSONObject([]byte(token)) && resp.Status != want {
-			t.Fatalf("Challenge(%q): got status %d, want %d", query, resp.Status, want)
+	}
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodOptions}
+	// These handshakes arrive signed, and answer only requests that verify.
+	signedHandshakes := []string{"slack", "zoom", "twitch", "discord", "discord-events", "xero", "front"}
+	f.Fuzz(func(t *testing.T, idx uint8, method byte, query string, body []byte, hv string) {
+		fp := presets[int(idx)%len(presets)]
+		r := post(body)
+		r.Method = methods[int(method)%len(methods)]
+		r.URL = &url.URL{Path: "/in/test", RawQuery: query}
+		for _, h := range []string{"X-Hook-Secret", "Validation-Token", "WebHook-Request-Origin", "X-Okta-Verification-Challenge",
+			"aeg-event-type", "Twitch-Eventsub-Message-Type"} {
+			if hv != "" {
+				r.Header.Set(h, hv)
+			}
+		}
+		resp, ok := fp.p.Challenge(r)
+		if !ok {
+			return
+		}
+		if resp == nil || !slices.Contains([]int{200, 204, 400, 401, 403, 500}, resp.Status) {
+			t.Fatalf("%s: Challenge: got %+v", fp.name, resp)
+		}
+		if slices.Contains(signedHandshakes, fp.name) && resp.Status < 300 && fp.p.Verify(r) != nil {
+			t.Fatalf("%s: Challenge answered %d to a request that does not verify", fp.name, resp.Status)
 		}
 	})
 }

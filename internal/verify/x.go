@@ -2,7 +2,6 @@ package verify
 
 import (
 	"crypto"
-	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -19,18 +18,13 @@ import (
 //
 // X sends no delivery id; the event type is the first top-level key that
 // ends in "_events", such as "tweet_create_events".
-func x() scheme {
-	return scheme{
-		header:     "x-twitter-webhooks-signature",
-		hash:       crypto.SHA256,
-		encoding:   base64Encoding,
-		prefix:     "sha256=",
-		signs:      signsBody,
-		secret:     rawSecret,
-		jsonObject: true,
-		eventType:  xEventType,
-		challenge:  xCRC,
-	}
+func x() preset {
+	return preset{name: "x", doc: "https://docs.x.com/x-api/webhooks/quickstart", row: &scheme{
+		header: "x-twitter-webhooks-signature", hash: crypto.SHA256, encoding: base64Encoding, prefix: "sha256=",
+		signs: "{body}", jsonObject: true,
+		eventType: fromFunc("the first top-level key ending in `_events`", xEventType),
+		challenge: xCRC, handshake: "any GET (CRC): 200 JSON `{\"response_token\":\"sha256=\" + base64 HMAC-SHA256(first secret, crc_token)}`; a missing token or one that looks like a JSON object gets 400",
+	}}
 }
 
 // xCRC answers any GET with the CRC response, signed with the first secret:
@@ -39,29 +33,18 @@ func xCRC(s *scheme, r *Request) (*Response, bool) {
 	if r.Method != http.MethodGet {
 		return nil, false
 	}
-	var token string
-	if r.URL != nil {
-		token = r.URL.Query().Get("crc_token")
-	}
+	token := query(r, "crc_token")
 	switch {
 	case token == "":
 		return jsonResponse(http.StatusBadRequest, map[string]string{"error": "missing crc_token"}), true
 	case isJSONObject([]byte(token)):
 		return jsonResponse(http.StatusBadRequest, map[string]string{"error": "invalid crc_token"}), true
 	}
-	mac := s.sum(nil, s.keys[0], "", "", []byte(token))
-	return jsonResponse(http.StatusOK, map[string]string{"response_token": s.format(mac)}), true
+	mac := s.sum(nil, s.keys[0], message{body: []byte(token)})
+	return jsonResponse(http.StatusOK, map[string]string{"response_token": s.prefix + s.encoding.encode(mac)}), true
 }
 
-func jsonResponse(status int, v map[string]string) *Response {
-	body, err := json.Marshal(v)
-	if err != nil {
-		panic("verify: marshal a map of strings: " + err.Error()) // cannot happen
-	}
-	return &Response{Status: status, ContentType: "application/json", Body: body}
-}
-
-func xEventType(body []byte) string {
-	key, _, _ := topLevelKey(body, func(k string) bool { return strings.HasSuffix(k, "_events") })
+func xEventType(r *Request) string {
+	key, _, _ := topLevelKey(r.Body, func(k string) bool { return strings.HasSuffix(k, "_events") })
 	return key
 }
