@@ -51,5 +51,38 @@ for pkg in $(go list ./...); do
 done
 echo "fuzz: all targets passed"
 
+echo "== postgres (a throwaway cluster for the postgres store and the multi-node e2e tests)"
+# scripts/pg-test-cluster.sh initdb's a cluster into a temp folder, on
+# 127.0.0.1 and a free port, and prints HOOKGATE_TEST_POSTGRES_DSN. Tests that
+# need PostgreSQL skip without it, except under CI=true, where they fail. A
+# DSN already set is used as it is.
+if [ -z "${HOOKGATE_TEST_POSTGRES_DSN:-}" ]; then
+  if ! scripts/pg-test-cluster.sh find >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    # postgresql-common first, told not to make a system cluster (the
+    # postgresql package would otherwise create and start one on :5432).
+    export DEBIAN_FRONTEND=noninteractive
+    (apt-get update -qq && apt-get install -y -qq postgresql-common >/dev/null \
+      && sed -ri 's/^#?[[:space:]]*create_main_cluster[[:space:]]*=.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf \
+      && apt-get install -y -qq postgresql >/dev/null) \
+      || echo "test.sh: apt-get install postgresql failed" >&2
+  fi
+  if scripts/pg-test-cluster.sh find >/dev/null 2>&1; then
+    pg_env=$(scripts/pg-test-cluster.sh start --until-exit $$)   # fails test.sh if it fails
+    eval "$pg_env"
+    echo "PostgreSQL test cluster in $HOOKGATE_TEST_PG_CLUSTER"
+    # Stop it on exit, then run the exit trap set before (captured by
+    # evaluating `trap -p` with a stand-in for trap, so its quoting holds).
+    prev_exit_trap=''
+    capture_trap() { prev_exit_trap=$2; }
+    eval "$(trap -p EXIT | sed 's/^trap /capture_trap /')"
+    trap 'scripts/pg-test-cluster.sh stop "$HOOKGATE_TEST_PG_CLUSTER" || true; eval "$prev_exit_trap"' EXIT
+  elif [ "${CI:-}" = true ]; then
+    echo "test.sh: PostgreSQL is required under CI=true, and its server binaries could not be installed" >&2
+    exit 1
+  else
+    echo "test.sh: PostgreSQL server binaries not found (apt-get install postgresql); the postgres tests will be skipped" >&2
+  fi
+fi
+
 echo "== go test"
 go test -count=1 -timeout 15m ./...

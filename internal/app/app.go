@@ -20,6 +20,7 @@ import (
 	"github.com/hookgate/hookgate/internal/ingest"
 	"github.com/hookgate/hookgate/internal/server"
 	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/store/postgres"
 	"github.com/hookgate/hookgate/internal/store/sqlite"
 )
 
@@ -46,7 +47,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.Storage)
+	st, err := openStoreLog(ctx, cfg.Storage, log)
 	if err != nil {
 		return err
 	}
@@ -61,6 +62,13 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("delivery workers: %w", err)
+	}
+	// On a shared database, commits by other nodes wake this node's workers.
+	if n, ok := st.(notifier); ok {
+		if err := n.Subscribe(ctx, worker.Notify); err != nil {
+			st.Close()
+			return fmt.Errorf("subscribe to store notifications: %w", err)
+		}
 	}
 	handler := server.New(server.Deps{
 		Ingest: ingest.New(p.Sources, st, ingest.Options{Notify: worker.Notify, Logger: log}),
@@ -128,10 +136,30 @@ func shutdown(timeout time.Duration, log *slog.Logger, srv *http.Server, worker 
 	return errors.Join(errs...)
 }
 
+// notifier is a store that tells when deliveries may have become due
+// elsewhere (postgres: LISTEN/NOTIFY across nodes).
+type notifier interface {
+	Subscribe(ctx context.Context, f func()) error
+}
+
+var _ notifier = (*postgres.Store)(nil)
+
 func openStore(ctx context.Context, s config.Storage) (store.Store, error) {
+	return openStoreLog(ctx, s, slog.Default())
+}
+
+// openStoreLog is openStore with the logger for the store's background work
+// (postgres: the notification listener's reconnects).
+func openStoreLog(ctx context.Context, s config.Storage, log *slog.Logger) (store.Store, error) {
 	switch s.Driver {
 	case "sqlite":
 		st, err := sqlite.Open(ctx, s.Path, sqlite.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open storage: %w", err)
+		}
+		return st, nil
+	case "postgres":
+		st, err := postgres.Open(ctx, s.DSN, postgres.Options{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open storage: %w", err)
 		}

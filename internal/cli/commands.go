@@ -11,5 +11,6 @@ func commands(e *env) []*cobra.Command {
 		newBenchCmd(e),
 		newDeadCmd(e),
 		newProvidersCmd(e),
+		newMigrateCmd(e),
 	}
 }
