@@ -168,7 +168,7 @@ func (h *HTTP) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) R
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, h.method, h.url, bytes.NewReader(ev.Body))
+	req, err := http.NewRequestWithContext(ctx, h.method, withQuery(h.url, ev.Query), bytes.NewReader(ev.Body))
 	if err != nil {
 		return Result{Err: fmt.Errorf("build request: %w", err)}
 	}
