@@ -84,5 +84,27 @@ if [ -z "${HOOKGATE_TEST_POSTGRES_DSN:-}" ]; then
   fi
 fi
 
+echo "== queues (throwaway RabbitMQ, Redis, beanstalkd, NATS and SQS servers for the queue destinations)"
+# scripts/queue-test-servers.sh installs the brokers from Debian's packages when
+# they are missing (as root, without starting their system services), starts
+# each on 127.0.0.1 and a free port in a temp folder (the SQS one is goaws,
+# built from scripts/sqs-test-server), and prints HOOKGATE_TEST_AMQP_URL,
+# _REDIS_ADDR, _BEANSTALKD_ADDR, _NATS_URL and _SQS_ENDPOINT. Tests without
+# their variable skip, except under CI=true, where they fail. Variables already
+# set are used as they are.
+if [ -z "${HOOKGATE_TEST_AMQP_URL:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    scripts/queue-test-servers.sh install || echo "test.sh: apt-get install of the queue servers failed" >&2
+  fi
+  queue_env=$(scripts/queue-test-servers.sh start --until-exit $$)   # fails test.sh if a server fails
+  eval "$queue_env"
+  echo "queue test servers in $HOOKGATE_TEST_QUEUE_DIR"
+  # Stop them on exit, then run the exit trap set before (as for postgres).
+  prev_exit_trap_queues=''
+  capture_trap_queues() { prev_exit_trap_queues=$2; }
+  eval "$(trap -p EXIT | sed 's/^trap /capture_trap_queues /')"
+  trap 'scripts/queue-test-servers.sh stop "$HOOKGATE_TEST_QUEUE_DIR" || true; eval "$prev_exit_trap_queues"' EXIT
+fi
+
 echo "== go test"
 go test -count=1 -timeout 15m ./...

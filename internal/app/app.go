@@ -47,6 +47,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err != nil {
 		return err
 	}
+	p.setRouteLogger(log)
 	st, err := openStoreLog(ctx, cfg.Storage, log)
 	if err != nil {
 		return err
@@ -107,13 +108,14 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	case serveErr = <-served:
 		log.Error("server stopped", "err", serveErr)
 	}
-	return shutdown(cfg.Server.ShutdownTimeout.D(), log, srv, worker, st, serveErr)
+	return shutdown(cfg.Server.ShutdownTimeout.D(), log, srv, worker, p, st, serveErr)
 }
 
 // shutdown drains in order: the HTTP server (in-flight requests finish, so
 // every acknowledged write is committed), then the workers (in-flight
-// attempts finish up to the deadline, the rest are released), then the store.
-func shutdown(timeout time.Duration, log *slog.Logger, srv *http.Server, worker *deliver.Worker, st store.Store, serveErr error) error {
+// attempts finish up to the deadline, the rest are released), then the
+// destinations' connections, then the store.
+func shutdown(timeout time.Duration, log *slog.Logger, srv *http.Server, worker *deliver.Worker, p *Plan, st store.Store, serveErr error) error {
 	log.Info("shutting down", "timeout", timeout.String())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -126,6 +128,9 @@ func shutdown(timeout time.Duration, log *slog.Logger, srv *http.Server, worker 
 	}
 	if err := worker.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain deliveries: %w", err))
+	}
+	if err := p.Close(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := st.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))

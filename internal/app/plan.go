@@ -4,21 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/deliver"
 	"github.com/hookgate/hookgate/internal/destination"
 	"github.com/hookgate/hookgate/internal/ingest"
+	"github.com/hookgate/hookgate/internal/route"
 	"github.com/hookgate/hookgate/internal/verify"
 )
 
 // Plan is everything a config describes, built but not started: no file is
-// opened (but a source's jwks_file, which is read) and no port bound, so
-// `hookgate check` can build one too.
+// opened (but a source's jwks_file and a destination's tls files, which are
+// read) and no port bound, so `hookgate check` can build one too.
 type Plan struct {
 	Sources []ingest.Source
 	Targets map[string]deliver.Target
+
+	// routes are each source's compiled routes, in file order.
+	routes map[string][]*route.Route
 }
 
 // NewPlan builds the sources' providers, the routes and the destinations of
@@ -26,14 +29,18 @@ type Plan struct {
 func NewPlan(cfg *config.Config, stdout io.Writer) (*Plan, error) {
 	p := &Plan{Targets: map[string]deliver.Target{}}
 	var errs []error
-	routed := routes(cfg)
+	routes, err := compileRoutes(cfg)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	p.routes = routes
 	for _, s := range cfg.Sources {
 		src, err := newSource(s)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: source %q: %w", cfg.File, s.Line, s.Name, err))
 			continue
 		}
-		src.Destinations = routed[s.Name]
+		src.Router = route.NewRouter(s.Name, routes[s.Name], route.Options{})
 		p.Sources = append(p.Sources, src)
 	}
 	for _, d := range cfg.Destinations {
@@ -52,37 +59,39 @@ func NewPlan(cfg *config.Config, stdout io.Writer) (*Plan, error) {
 			Concurrency: d.Concurrency,
 			Timeout:     d.Timeout.D(),
 		}
+		p.Targets[d.Name] = withFlow(p.Targets[d.Name], d)
 	}
 	return p, errors.Join(errs...)
 }
 
-// routes maps each source to the destinations its events go to, each once,
-// in the order the config first names them.
-func routes(cfg *config.Config) map[string][]string {
-	out := map[string][]string{}
-	for _, r := range cfg.Routes {
-		for _, from := range r.From {
-			for _, to := range r.To {
-				if !slices.Contains(out[from], to) {
-					out[from] = append(out[from], to)
-				}
+// Close releases what the destinations hold (a broker's connection, ...):
+// those that are an io.Closer are closed. Call it once no delivery runs.
+func (p *Plan) Close() error {
+	var errs []error
+	for name, t := range p.Targets {
+		if c, ok := t.Destination.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close destination %q: %w", name, err))
 			}
 		}
 	}
-	return out
+	return errors.Join(errs...)
 }
 
 func newDestination(d config.Destination, stdout io.Writer) (destination.Destination, error) {
 	switch d.Type {
 	case "http":
-		return destination.NewHTTP(destination.HTTPConfig{
-			URL:     d.URL,
-			Method:  d.Method,
-			Headers: d.Headers,
-			Timeout: d.Timeout.D(),
-		})
+		return newHTTP(d)
 	case "log":
 		return destination.NewLog(stdout), nil
+	case "exec":
+		return newExec(d)
+	case "file":
+		return newFile(d)
+	case "s3":
+		return newS3(d)
+	case "amqp", "redis", "beanstalkd", "nats", "sqs":
+		return newQueue(d)
 	default:
 		return nil, fmt.Errorf("unknown type %q", d.Type)
 	}

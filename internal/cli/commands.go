@@ -12,5 +12,6 @@ func commands(e *env) []*cobra.Command {
 		newDeadCmd(e),
 		newProvidersCmd(e),
 		newMigrateCmd(e),
+		newReplayCmd(e),
 	}
 }

@@ -22,7 +22,7 @@ func newDeadCmd(e *env) *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
 		Use:   "dead",
-		Short: "List and retry dead deliveries (those that used up their attempts)",
+		Short: "List, retry and discard dead deliveries (those that used up their attempts)",
 	}
 	cmd.PersistentFlags().StringVarP(&path, "config", "c", "hookgate.yaml", "config file (its storage is used)")
 
@@ -50,11 +50,15 @@ func newDeadCmd(e *env) *cobra.Command {
 	ls.Flags().IntVar(&limit, "limit", 100, "at most this many")
 	ls.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
+	var bulk deadBulk
 	retry := &cobra.Command{
-		Use:   "retry DELIVERY_ID...",
-		Short: "Make dead deliveries due again now (their attempts are kept)",
-		Args:  cobra.MinimumNArgs(1),
+		Use:   "retry DELIVERY_ID... | retry --all [--source S] [--destination D] [--since T] [--until T]",
+		Short: "Make dead deliveries due again now, each with a fresh budget (their attempts are kept)",
+		Args:  bulk.args,
 		RunE: func(cmd *cobra.Command, ids []string) error {
+			if bulk.all {
+				return bulk.retry(cmd.Context(), e, path)
+			}
 			return withStore(cmd.Context(), e, path, func(st store.Store) error {
 				var errs []error
 				for _, id := range ids {
@@ -71,7 +75,8 @@ func newDeadCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(ls, retry)
+	bulk.flags(retry)
+	cmd.AddCommand(ls, retry, newDiscardCmd(e, &path))
 	return cmd
 }
 

@@ -40,10 +40,13 @@ func writeMigrateConfig(t *testing.T, storage string) string {
 func TestMigratePostgres(t *testing.T) {
 	t.Parallel()
 	cfg := writeMigrateConfig(t, fmt.Sprintf("{ driver: postgres, dsn: %q }", pgtest.Schema(t)))
-	if got, want := runMigrateCmd(t, cfg), "postgres: schema migrated from version 0 to 1\n"; got != want {
-		t.Errorf("first migrate printed %q, want %q", got, want)
+	// The newest version is the number of migrations, whatever it is now.
+	first := runMigrateCmd(t, cfg)
+	var version int
+	if _, err := fmt.Sscanf(first, "postgres: schema migrated from version 0 to %d\n", &version); err != nil || version < 1 {
+		t.Fatalf("first migrate printed %q, want \"postgres: schema migrated from version 0 to N\"", first)
 	}
-	if got, want := runMigrateCmd(t, cfg), "postgres: schema up to date (version 1)\n"; got != want {
+	if got, want := runMigrateCmd(t, cfg), fmt.Sprintf("postgres: schema up to date (version %d)\n", version); got != want {
 		t.Errorf("second migrate printed %q, want %q", got, want)
 	}
 }

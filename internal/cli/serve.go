@@ -59,7 +59,7 @@ func newCheckCmd(e *env) *cobra.Command {
 // loadConfig loads and validates a config; every problem is in the error,
 // each naming its file:line and field.
 func loadConfig(e *env, path string) (*config.Config, error) {
-	cfg, err := config.Load(path, config.Options{Getenv: e.getenv, CheckSource: app.CheckSource})
+	cfg, err := config.Load(path, config.Options{Getenv: e.getenv, CheckSource: app.CheckSource, CheckRoute: app.CheckRoute})
 	if err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("invalid config:\n%w", err)}
 	}

@@ -83,6 +83,9 @@ type Delivery struct {
 	// Poll is how often workers look for due deliveries when nothing woke
 	// them (retries coming due, leases expiring). Default 1s.
 	Poll Duration `yaml:"poll"`
+	// SSRFGuard turns on every http destination's ssrf_guard unless the
+	// destination says ssrf_guard: false. Default false.
+	SSRFGuard bool `yaml:"ssrf_guard"`
 }
 
 // Log configures structured logging.
@@ -182,7 +185,9 @@ type Destination struct {
 	// Name identifies the destination in routes: 1 to 64 letters, digits,
 	// '-' and '_'. Required; unique among destinations.
 	Name string `yaml:"name"`
-	// Type is "http" (the default when url is set) or "log".
+	// Type is "http" (the default when url is set), "log", "exec", "file",
+	// "s3", or a queue: "amqp", "redis", "beanstalkd", "nats" or "sqs" (the
+	// default when that block is set); see docs/destinations.md.
 	Type string `yaml:"type"`
 	// URL is the HTTP destination's address: an absolute http or https URL.
 	// Required for type http; not allowed for type log.
@@ -199,6 +204,47 @@ type Destination struct {
 	Concurrency int `yaml:"concurrency"`
 	// Retry is the retry policy.
 	Retry Retry `yaml:"retry"`
+	// RateLimit caps how fast attempts start (see RateLimit). Optional:
+	// no limit.
+	RateLimit *RateLimit `yaml:"rate_limit"`
+	// Circuit is the circuit breaker (see Circuit). Optional: none.
+	Circuit *Circuit `yaml:"circuit"`
+	// Paused starts the destination paused: its deliveries wait, not
+	// attempted, until the destination is resumed (through the management
+	// API). Default false.
+	Paused bool `yaml:"paused"`
+	// Secret signs forwarded requests (type http) with the Standard
+	// Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature),
+	// so the receiver can check they come from hookgate. Written as
+	// Standard Webhooks secrets are: "whsec_" and base64. Optional.
+	Secret string `yaml:"secret"`
+	// SSRFGuard refuses connections to loopback, private, link-local,
+	// multicast and unspecified addresses, checked on the address dialled
+	// (after DNS), for types http and s3. Default: delivery.ssrf_guard for
+	// type http, false for s3.
+	SSRFGuard *bool `yaml:"ssrf_guard"`
+	// AllowCIDRs are networks the SSRF guard lets through all the same,
+	// such as [10.1.2.0/24]. Only with ssrf_guard.
+	AllowCIDRs []string `yaml:"allow_cidrs"`
+	// TLS configures https connections (types http and s3). Optional.
+	TLS *DestinationTLS `yaml:"tls"`
+	// Exec configures type exec (see ExecDestination).
+	Exec *ExecDestination `yaml:"exec"`
+	// File configures type file (see FileDestination).
+	File *FileDestination `yaml:"file"`
+	// S3 configures type s3 (see S3Destination).
+	S3 *S3Destination `yaml:"s3"`
+	// AMQP configures type amqp: RabbitMQ (see AMQPDestination).
+	AMQP *AMQPDestination `yaml:"amqp"`
+	// Redis configures type redis: a stream or a list (see
+	// RedisDestination).
+	Redis *RedisDestination `yaml:"redis"`
+	// Beanstalkd configures type beanstalkd (see BeanstalkdDestination).
+	Beanstalkd *BeanstalkdDestination `yaml:"beanstalkd"`
+	// NATS configures type nats: NATS JetStream (see NATSDestination).
+	NATS *NATSDestination `yaml:"nats"`
+	// SQS configures type sqs: Amazon SQS (see SQSDestination).
+	SQS *SQSDestination `yaml:"sqs"`
 
 	// Line is where the destination starts in the file (set by Load and
 	// Parse).
@@ -215,6 +261,21 @@ type Retry struct {
 	Initial Duration `yaml:"initial"`
 	// Max caps every backoff. Default 1h.
 	Max Duration `yaml:"max"`
+	// MaxAge gives a delivery up (dead) this long after its event was
+	// received, or after it was retried or replayed by hand: no attempt
+	// starts later, and a failed attempt whose retry would come later is
+	// the last. Optional: no limit.
+	MaxAge Duration `yaml:"max_age"`
+	// RetryStatuses are the answers that are retried: status codes (429)
+	// and classes ("5xx"), from 300 to 599. Any other failure status makes
+	// the delivery dead at once; no answer at all (refused, timeout) is
+	// always retried. Default [408, 429, "5xx"].
+	RetryStatuses []Status `yaml:"retry_statuses"`
+	// DisableOn410 makes a 410 Gone answer pause the destination, besides
+	// making the delivery dead: the receiver says it is gone for good, so
+	// nothing more is sent until an operator resumes it. It is logged as
+	// an error. Default false.
+	DisableOn410 bool `yaml:"disable_on_410"`
 }
 
 // Route delivers events from the sources in From to the destinations in To.
@@ -223,9 +284,46 @@ type Route struct {
 	From []string `yaml:"from"`
 	// To names the destinations those events are delivered to.
 	To []string `yaml:"to"`
+	// Filter is a CEL expression of type bool over source, type, headers,
+	// query and body (see docs/routing.md), such as
+	// headers["x-github-event"] == "push" && body.ref == "refs/heads/main".
+	// Only events for which it is true take the route. Optional: no filter
+	// takes every event. An event that several routes take gets one
+	// delivery per destination; the first of those routes, in file order,
+	// decides its transform and ordering.
+	Filter string `yaml:"filter"`
+	// Transform rewrites what the route's deliveries send. Optional.
+	Transform *Transform `yaml:"transform"`
+	// Ordering makes deliveries with the same key go one at a time, in the
+	// order the events came. Optional.
+	Ordering *Ordering `yaml:"ordering"`
 
 	// Line is where the route starts in the file (set by Load and Parse).
 	Line int `yaml:"-"`
+}
+
+// Transform rewrites what a route's deliveries send, with CEL expressions
+// (see docs/routing.md), for instance to relay events to a chat webhook.
+type Transform struct {
+	// Body is a CEL expression whose value is sent instead of the event's
+	// body: a string or bytes as they are, a map or list as JSON (with
+	// Content-Type application/json), such as
+	// {"text": "push to " + body.repository.full_name}. Optional.
+	Body string `yaml:"body"`
+	// Headers maps header names to CEL expressions of type string, whose
+	// values are set on each request. Optional.
+	Headers map[string]string `yaml:"headers"`
+}
+
+// Ordering delivers a route's events one at a time per key.
+type Ordering struct {
+	// Key is a CEL expression of type string, such as
+	// body.repository.full_name. Deliveries to one destination with the
+	// same non-empty key are made one at a time, in the order the events
+	// were received; a delivery waits while an older one of its key is
+	// pending (being attempted, or waiting to be retried), and goes once
+	// that one succeeds or is dead. Required.
+	Key string `yaml:"key"`
 }
 
 // Duration is a time.Duration written as "250ms", "5s", "1h" (see

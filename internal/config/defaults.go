@@ -55,5 +55,8 @@ func (c *Config) SetDefaults() {
 		d.Retry.MaxAttempts = cmp.Or(d.Retry.MaxAttempts, 8)
 		d.Retry.Initial = cmp.Or(d.Retry.Initial, Duration(time.Second))
 		d.Retry.Max = cmp.Or(d.Retry.Max, Duration(time.Hour))
+		setQueueDefaults(d)
+		setDestinationDefaults(d, c.Delivery.SSRFGuard)
+		setFlowDefaults(d)
 	}
 }

@@ -36,6 +36,17 @@ type Options struct {
 	// When nil, providers are not checked: `hookgate serve` and
 	// `hookgate check` must set it.
 	CheckSource func(s Source) error
+
+	// CheckRoute checks what only the route compiler knows about a route:
+	// that its filter, transform and ordering expressions compile, with the
+	// right types. It is called after Validate, once for each route that
+	// config found no problem with; its errors are reported as
+	// CheckSource's are, at the route, or at a field of it
+	// (Field: "filter" reports "routes[i].filter" at that field's line).
+	//
+	// When nil, expressions are not checked: `hookgate serve` and
+	// `hookgate check` must set it.
+	CheckRoute func(r Route) error
 }
 
 // Load reads the config file at path, as Parse does.
@@ -73,6 +84,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	c.SetDefaults()
 	p := &problems{file: file, lines: d.lines}
 	c.validate(p, opts.CheckSource)
+	c.checkRoutes(p, opts.CheckRoute)
 	if err := p.err(); err != nil {
 		return nil, err
 	}

@@ -191,11 +191,18 @@ func (c *Config) validateDestinations(p *problems) map[string]int {
 			if d.URL != "" {
 				p.add(f+".url", "not used by type \"log\"")
 			}
+		case "exec", "file", "s3":
+			// checked with their blocks, in validateDestinationKind
+		case "amqp", "redis", "beanstalkd", "nats", "sqs":
+			// checked with their blocks, in validateQueue
 		case "":
 			p.add(f+".url", "required (or set type: log)")
 		default:
-			p.add(f+".type", "unknown type %q (want http or log)", d.Type)
+			p.add(f+".type", "unknown type %q (want http, log, exec, file, s3, amqp, redis, beanstalkd, nats or sqs)", d.Type)
 		}
+		validateDestinationKind(p, f, d)
+		validateQueue(p, f, d)
+		validateFlow(p, f, d)
 		for _, k := range slices.Sorted(maps.Keys(d.Headers)) {
 			headerName(p, mapField(f+".headers", k), k)
 			if strings.ContainsAny(d.Headers[k], "\r\n\x00") {

@@ -48,6 +48,7 @@ func (w *Worker) complete(batch []store.Outcome) {
 		err := w.store.Complete(ctx, batch)
 		cancel()
 		if err == nil {
+			w.released(batch)
 			return
 		}
 		if try == completeTries {

@@ -39,14 +39,59 @@
 // delivery that waited too long in its queue is parked instead, so no
 // request is sent whose outcome could no longer be recorded.
 //
+// # Flow control
+//
+// Each destination may be paused, rate limited and guarded by a circuit
+// breaker (flow.go, gate.go). They act when deliveries are handed out, so
+// that what a destination cannot take is not leased, or not kept leased:
+//
+//   - The lease loop counts a pool's room as its free queue slots bounded by
+//     flow control: none while paused or while the circuit is open, one
+//     while it is half-open (the probe), the whole tokens in the rate
+//     limiter's bucket. A destination alone is thus leased only what it can
+//     send now, and the loop wakes when it can send more (the next token,
+//     the end of an open circuit).
+//   - The store leases oldest-due first across destinations, so a round
+//     may still bring deliveries for a destination that cannot take them.
+//     Those are given back with Release, due when it can: when the circuit
+//     half-opens (or, while a probe is out, after one Timeout), or at the
+//     rate limiter's next free slot (each one taken moves it on, so a
+//     backlog is spread out at the rate). A paused destination's deliveries
+//     are held instead (the lease kept, not acted on) and given back at
+//     once by Resume; a lease that expires meanwhile is leased and held
+//     again. No attempt is spent on any of them.
+//   - Just before an attempt, a queued delivery is checked again: a
+//     destination paused, or a circuit opened, while it waited in the queue
+//     holds it back the same way.
+//
+// The rate limiter is a token bucket (golang.org/x/time/rate) read at the
+// worker's clock. The circuit breaker counts retryable failures: it opens
+// after Failures in a row or a failure Ratio over the last Window attempts,
+// stays open for OpenFor, then lets one probe through: a success closes it,
+// a failure opens it again. Pause and Resume are in memory, for the
+// management API; Target.Paused is the configured start.
+//
 // # Outcomes
 //
-// 2xx succeeds. No answer (timeout, refused), 408, 429 and 5xx are retried
-// after a full-jitter backoff (longer if the destination sent Retry-After,
-// never past the policy's Max) until MaxAttempts, then the delivery is dead.
-// Any other status (3xx, 4xx) is dead at once: the same request would get
-// the same answer. Dead deliveries keep their attempts and can be retried by
-// hand.
+// 2xx succeeds. No answer (timeout, refused) and the policy's retry
+// statuses (by default 408, 429 and 5xx) are retried after a full-jitter
+// backoff (longer if the destination sent Retry-After, never past the
+// policy's Max) until MaxAttempts, then the delivery is dead. Any other
+// status (3xx, 4xx) is dead at once: the same request would get the same
+// answer. With MaxAge, no attempt starts later than MaxAge after the
+// delivery's budget began: a retry that would come later makes it dead at
+// once, and a delivery leased later is made dead with an attempt record
+// that says so, without being sent. With DisableOn410, a 410 Gone kills
+// the delivery and pauses the destination (logged as an error).
+//
+// Dead deliveries keep their attempts and can be retried by hand: a retry
+// gives a fresh budget (the policy counts the attempts since AttemptBase,
+// and MaxAge from RetriedAt), while attempt numbers go on growing.
+//
+// Every attempt records what was sent (method, URL, headers) and what came
+// back (status, headers, the start of the body), with credentials and
+// signatures redacted: user info in URLs, and the values of headers and
+// query parameters whose names look secret (record.go).
 //
 // A delivery for a destination that is not configured (removed from the
 // config, or configured on another node only, in the middle of a rolling

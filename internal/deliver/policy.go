@@ -3,6 +3,7 @@ package deliver
 import (
 	"cmp"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/destination"
@@ -28,6 +29,17 @@ type Policy struct {
 	Initial time.Duration
 	// Max caps every wait, Retry-After included.
 	Max time.Duration
+	// MaxAge, when set, bounds how long a delivery is tried: no attempt
+	// starts more than MaxAge after its budget began (see Decide), and a
+	// failed attempt whose retry would come later is the last.
+	MaxAge time.Duration
+	// RetryStatuses are the statuses that are retried; nil means 408, 429
+	// and 500 to 599. An empty, non-nil list retries none: only attempts
+	// that got no answer are retried.
+	RetryStatuses []int
+	// DisableOn410 makes a 410 Gone answer kill the delivery and pause the
+	// destination (the worker does the pausing).
+	DisableOn410 bool
 }
 
 func (p Policy) withDefaults() Policy {
@@ -90,18 +102,31 @@ func (c Class) String() string {
 	return "unknown"
 }
 
-// Classify tells how r counts. Redirects are permanent: destinations do not
-// follow them, and a moved receiver needs its URL reconfigured.
-func Classify(r destination.Result) Class {
+// Classify tells how r counts under the default policy. Redirects are
+// permanent: destinations do not follow them, and a moved receiver needs
+// its URL reconfigured.
+func Classify(r destination.Result) Class { return Policy{}.Classify(r) }
+
+// Classify tells how r counts under p: no answer is retryable, 2xx a
+// success, a status in RetryStatuses retryable, any other permanent.
+func (p Policy) Classify(r destination.Result) Class {
 	switch s := r.Status; {
 	case r.Err != nil, s == 0:
 		return Retryable
 	case s >= 200 && s < 300:
 		return Success
-	case s == http.StatusRequestTimeout, s == http.StatusTooManyRequests, s >= 500:
+	case p.RetryStatuses == nil && (s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500):
+		return Retryable
+	case slices.Contains(p.RetryStatuses, s):
 		return Retryable
 	}
 	return Permanent
+}
+
+// gone reports whether r is a 410 Gone that p treats as the destination
+// going away for good.
+func (p Policy) gone(r destination.Result) bool {
+	return p.DisableOn410 && r.Err == nil && r.Status == http.StatusGone
 }
 
 // Next decides where a delivery goes after attempt n (counting from 1) got
@@ -114,7 +139,10 @@ func Classify(r destination.Result) Class {
 // with Retry-After count toward MaxAttempts like any other.
 func (p Policy) Next(r destination.Result, n int, now time.Time, rnd func() float64) (event.State, time.Time) {
 	p = p.withDefaults()
-	switch Classify(r) {
+	if p.gone(r) {
+		return event.Dead, time.Time{}
+	}
+	switch p.Classify(r) {
 	case Success:
 		return event.Succeeded, time.Time{}
 	case Permanent:
@@ -129,3 +157,33 @@ func (p Policy) Next(r destination.Result, n int, now time.Time, rnd func() floa
 	}
 	return event.Pending, now.Add(wait)
 }
+
+// Decide is Next for a delivery whose budget began at since (see
+// budgetStart): with MaxAge set, a retry that would start after
+// since+MaxAge makes the delivery dead now instead. n counts the attempts
+// of this budget, from 1.
+func (p Policy) Decide(r destination.Result, n int, since, now time.Time, rnd func() float64) (event.State, time.Time) {
+	state, next := p.Next(r, n, now, rnd)
+	if state == event.Pending && p.expired(since, next) {
+		return event.Dead, time.Time{}
+	}
+	return state, next
+}
+
+// expired reports whether an attempt at at would start past MaxAge.
+func (p Policy) expired(since, at time.Time) bool {
+	return p.MaxAge > 0 && at.Sub(since) > p.MaxAge
+}
+
+// budgetStart is when d's retry budget began: when it was last retried by
+// hand, else when it was created (for an ingested delivery, when its event
+// was received; for a replay, when it was replayed).
+func budgetStart(d event.Delivery) time.Time {
+	if d.RetriedAt.After(d.CreatedAt) {
+		return d.RetriedAt
+	}
+	return d.CreatedAt
+}
+
+// tries is how many attempts d has made in its current budget.
+func tries(d event.Delivery) int { return max(d.Attempts-d.AttemptBase, 0) }

@@ -123,3 +123,79 @@ func TestNext(t *testing.T) {
 		})
 	}
 }
+
+func TestClassifyRetryStatuses(t *testing.T) {
+	t.Parallel()
+	p := Policy{RetryStatuses: []int{409, 503}}
+	none := Policy{RetryStatuses: []int{}}
+	tests := []struct {
+		p    Policy
+		r    destination.Result
+		want Class
+	}{
+		{p, destination.Result{Status: 409}, Retryable},
+		{p, destination.Result{Status: 503}, Retryable},
+		{p, destination.Result{Status: 500}, Permanent},
+		{p, destination.Result{Status: 429}, Permanent},
+		{p, destination.Result{Status: 204}, Success},
+		{p, destination.Result{Err: errors.New("refused")}, Retryable},
+		{none, destination.Result{Status: 503}, Permanent},
+		{none, destination.Result{}, Retryable},
+		{Policy{}, destination.Result{Status: 410}, Permanent},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Classify(tt.r); got != tt.want {
+			t.Errorf("Policy%v.Classify(status %d, err %v) = %s, want %s", tt.p.RetryStatuses, tt.r.Status, tt.r.Err, got, tt.want)
+		}
+	}
+}
+
+func TestDecideMaxAge(t *testing.T) {
+	t.Parallel()
+	since := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	p := Policy{MaxAttempts: 10, Initial: 10 * time.Minute, Max: time.Hour, MaxAge: time.Hour}
+	tests := []struct {
+		name      string
+		r         destination.Result
+		n         int
+		now       time.Time
+		wantState event.State
+		wantNext  time.Time
+	}{
+		{"retry within the age", destination.Result{Status: 503}, 1, since, event.Pending, since.Add(10 * time.Minute)},
+		{"retry exactly at the age", destination.Result{Status: 503}, 1, since.Add(50 * time.Minute), event.Pending, since.Add(time.Hour)},
+		{"retry past the age", destination.Result{Status: 503}, 2, since.Add(45 * time.Minute), event.Dead, time.Time{}},
+		{"retry-after past the age", destination.Result{Status: 429, RetryAfter: 30 * time.Minute}, 1, since.Add(45 * time.Minute), event.Dead, time.Time{}},
+		{"success past the age", destination.Result{Status: 200}, 1, since.Add(2 * time.Hour), event.Succeeded, time.Time{}},
+		{"no max age", destination.Result{Status: 503}, 7, since.Add(100 * time.Hour), event.Pending, since.Add(101 * time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			q := p
+			if tt.name == "no max age" {
+				q.MaxAge = 0
+			}
+			state, next := q.Decide(tt.r, tt.n, since, tt.now, fixed(1))
+			if state != tt.wantState || !next.Equal(tt.wantNext) {
+				t.Errorf("Decide = %s, %s; want %s, %s", state, next, tt.wantState, tt.wantNext)
+			}
+		})
+	}
+}
+
+func TestBudgetStart(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	d := event.Delivery{CreatedAt: created, Attempts: 5, AttemptBase: 3}
+	if got := budgetStart(d); !got.Equal(created) {
+		t.Errorf("budgetStart of a delivery never retried = %s, want its creation %s", got, created)
+	}
+	d.RetriedAt = created.Add(time.Hour)
+	if got := budgetStart(d); !got.Equal(d.RetriedAt) {
+		t.Errorf("budgetStart of a retried delivery = %s, want its retry %s", got, d.RetriedAt)
+	}
+	if got := tries(d); got != 2 {
+		t.Errorf("tries = %d, want 2", got)
+	}
+}

@@ -23,6 +23,7 @@ type pool struct {
 	policy      Policy
 	concurrency int
 	timeout     time.Duration
+	flow        *flow
 	// queue holds deliveries waiting for a goroutine. Only the lease loop
 	// sends to it.
 	queue chan job
@@ -33,6 +34,8 @@ type job struct {
 	d       event.Delivery
 	ev      *event.Event
 	expires time.Time
+	// probe marks the attempt a half-open circuit lets through.
+	probe bool
 }
 
 func newPool(name string, t Target) (*pool, error) {
@@ -42,8 +45,14 @@ func newPool(name string, t Target) (*pool, error) {
 	if t.Concurrency < 0 || t.Timeout < 0 {
 		return nil, errors.New("concurrency and timeout must not be negative")
 	}
-	if t.Policy.MaxAttempts < 0 || t.Policy.Initial < 0 || t.Policy.Max < 0 {
+	if t.Policy.MaxAttempts < 0 || t.Policy.Initial < 0 || t.Policy.Max < 0 || t.Policy.MaxAge < 0 {
 		return nil, errors.New("retry policy fields must not be negative")
+	}
+	if err := t.RateLimit.check(); err != nil {
+		return nil, err
+	}
+	if err := t.Circuit.check(); err != nil {
+		return nil, err
 	}
 	n := cmp.Or(t.Concurrency, DefaultConcurrency)
 	return &pool{
@@ -52,6 +61,7 @@ func newPool(name string, t Target) (*pool, error) {
 		policy:      t.Policy.withDefaults(),
 		concurrency: n,
 		timeout:     cmp.Or(t.Timeout, DefaultTimeout),
+		flow:        newFlow(t),
 		queue:       make(chan job, n),
 	}, nil
 }
@@ -108,6 +118,9 @@ func (w *Worker) work(p *pool) {
 // attempt tries j once and passes the outcome to the collector.
 func (w *Worker) attempt(p *pool, j job) {
 	start := w.now()
+	if w.recheck(p, j, start) {
+		return
+	}
 	if !start.Add(p.timeout).Before(j.expires) {
 		w.log.Warn("deliver: lease would expire during the attempt; leaving it to expire",
 			"delivery_id", j.d.ID, "destination", p.name, "lease_expires", j.expires)
@@ -125,7 +138,8 @@ func (w *Worker) attempt(p *pool, j job) {
 	}
 	end := w.now()
 	n := j.d.Attempts + 1
-	state, next := p.policy.Next(res, n, end, w.rnd)
+	state, next := p.policy.Decide(res, tries(j.d)+1, budgetStart(j.d), end, w.rnd)
+	w.settle(p, j, res, end)
 	a := event.Attempt{
 		ID:         w.newID(),
 		DeliveryID: j.d.ID,
@@ -139,6 +153,7 @@ func (w *Worker) attempt(p *pool, j job) {
 	if res.Err != nil {
 		a.Error = errorText(res.Err)
 	}
+	record(&a, res)
 	w.logAttempt(p, j, a, next)
 	w.out <- store.Outcome{DeliveryID: j.d.ID, Lease: j.d.Lease, Attempt: a, State: state, NextAt: next}
 }
@@ -166,7 +181,7 @@ func call(ctx context.Context, d destination.Destination, ev *event.Event, del e
 			res = destination.Result{Err: fmt.Errorf("destination panicked: %v", v)}
 		}
 	}()
-	return d.Deliver(ctx, ev, del)
+	return d.Deliver(ctx, asSent(ev, del), del)
 }
 
 // errorText is err's message, bounded and valid UTF-8.

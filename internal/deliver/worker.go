@@ -55,6 +55,12 @@ type Target struct {
 	// Timeout bounds one attempt. It must be shorter than the worker's
 	// LeaseFor. Default 10s.
 	Timeout time.Duration
+	// RateLimit caps how fast attempts start; zero is no limit.
+	RateLimit RateLimit
+	// Circuit is the circuit breaker; zero is none.
+	Circuit Circuit
+	// Paused starts the destination paused (see Worker.Pause).
+	Paused bool
 }
 
 // Config holds a Worker's dependencies and settings.
@@ -104,6 +110,12 @@ type Worker struct {
 
 	// lastLimit is the limit of the last lease (lease loop only).
 	lastLimit int
+	// ready is the earliest time a destination held back by flow control
+	// may take deliveries again, zero if none (lease loop only).
+	ready time.Time
+	// later holds the deliveries of this lease round to give back, by due
+	// time (lease loop only; see flow.go).
+	later map[time.Time]map[string]string
 
 	mu      sync.Mutex
 	started bool
@@ -308,6 +320,9 @@ func (w *Worker) loop(ctx context.Context) {
 		default:
 			failures = 0
 		}
+		if err == nil {
+			wait = w.untilReady(wait)
+		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
@@ -334,7 +349,7 @@ func errDelay(poll time.Duration, n int) time.Duration {
 func (w *Worker) runOnce(ctx context.Context) (int, error) {
 	now := w.now()
 	w.prune(now)
-	limit := min(w.batch, w.free())
+	limit := min(w.batch, w.free(now))
 	w.lastLimit = limit
 	if limit == 0 {
 		return 0, nil
@@ -350,17 +365,20 @@ func (w *Worker) runOnce(ctx context.Context) (int, error) {
 	for _, d := range ds {
 		w.dispatch(ctx, d, expires, events)
 	}
+	w.flushLater(expires)
 	return len(ds), nil
 }
 
-// free is how many more deliveries the pools can take now.
-func (w *Worker) free() int {
+// free is how many more deliveries the pools can take now, flow control
+// allowing. It sets w.ready.
+func (w *Worker) free(now time.Time) int {
+	w.ready = time.Time{}
 	if len(w.pools) == 0 {
 		return w.batch // everything leased is unconfigured: no pool to fill
 	}
 	n := 0
 	for _, p := range w.pools {
-		n += p.free()
+		n += w.capacity(p, now)
 	}
 	return n
 }
@@ -384,6 +402,10 @@ func (w *Worker) dispatch(ctx context.Context, d event.Delivery, expires time.Ti
 		w.park(d.ID, lease{d.Lease, expires})
 		return
 	}
+	admitted, probe := w.admit(p, d, expires)
+	if !admitted {
+		return // paused, rate limited, circuit open, or past its max age
+	}
 	l, ok := events[d.EventID]
 	if !ok {
 		l.ev, l.err = w.store.Event(ctx, d.EventID)
@@ -393,14 +415,16 @@ func (w *Worker) dispatch(ctx context.Context, d event.Delivery, expires time.Ti
 		w.log.Error("deliver: load event; the delivery waits for its lease to expire",
 			"delivery_id", d.ID, "event_id", d.EventID, "destination", d.Destination, "err", l.err)
 		w.park(d.ID, lease{d.Lease, expires})
+		p.flow.abandon(probe)
 		return
 	}
 	w.busy.Add(1)
-	if !p.offer(job{d: d, ev: l.ev, expires: expires}) {
+	if !p.offer(job{d: d, ev: l.ev, expires: expires, probe: probe}) {
 		// Only this goroutine fills queues, so free() > 0 means room; this
 		// is a safety net.
 		w.busy.Done()
 		w.park(d.ID, lease{d.Lease, expires})
+		p.flow.abandon(probe)
 	}
 }
 
@@ -409,7 +433,7 @@ func (w *Worker) dispatch(ctx context.Context, d event.Delivery, expires time.Ti
 func (w *Worker) unconfigured(d event.Delivery) {
 	now := w.now()
 	n := d.Attempts + 1
-	next := now.Add(Policy{}.ceiling(n))
+	next := now.Add(Policy{}.ceiling(tries(d) + 1))
 	w.log.Warn("deliver: destination not configured; delivery kept pending",
 		"delivery_id", d.ID, "event_id", d.EventID, "destination", d.Destination, "attempt", n, "next_at", next)
 	w.busy.Add(1)
@@ -438,6 +462,9 @@ func (w *Worker) park(id string, l lease) {
 
 // leave parks a job taken from a pool that will not be attempted.
 func (w *Worker) leave(j job) {
+	if p, ok := w.pools[j.d.Destination]; ok {
+		p.flow.abandon(j.probe)
+	}
 	w.park(j.d.ID, lease{j.d.Lease, j.expires})
 	w.busy.Done()
 }

@@ -4,6 +4,7 @@ package destination
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/event"
@@ -24,10 +25,21 @@ type Result struct {
 	Err error
 	// RetryAfter is the destination's own wish (Retry-After), zero if none.
 	RetryAfter time.Duration
+	// Request is what was sent, for the attempt record, as far as the kind
+	// can tell (zero when it cannot). The worker redacts credentials and
+	// signatures before storing it.
+	Request event.Request
+	// Header holds the answer's headers, nil when there was no answer. The
+	// worker bounds and redacts them before storing them.
+	Header http.Header
 }
 
 // Destination delivers one event. Implementations must be safe for
 // concurrent use and must honour ctx's deadline.
+//
+// A destination that holds resources (a broker connection, an open file)
+// also implements io.Closer: the gateway closes it once the delivery
+// workers have stopped (app.Plan.Close).
 type Destination interface {
 	Deliver(ctx context.Context, ev *event.Event, d event.Delivery) Result
 }

@@ -64,8 +64,15 @@ type HTTPConfig struct {
 	// http.DefaultTransport that keeps more idle connections per host.
 	Transport http.RoundTripper
 	// Now is the clock that date-form Retry-After values are measured
-	// against. Default time.Now.
+	// against, and the signature's timestamp. Default time.Now.
 	Now func() time.Time
+	// Secret, when set, signs every request with the Standard Webhooks
+	// scheme (Webhook-Timestamp, Webhook-Signature; see sign.go). Written
+	// as Standard Webhooks secrets are: "whsec_" and base64.
+	Secret string
+	// Network holds the SSRF guard and TLS options (see network.go). When
+	// set, Client and Transport must be nil.
+	Network Network
 }
 
 // HTTP delivers events by sending them to a URL, body byte for byte with the
@@ -84,6 +91,7 @@ type HTTP struct {
 	timeout time.Duration
 	client  *http.Client
 	now     func() time.Time
+	signer  *webhookSigner
 }
 
 var _ Destination = (*HTTP)(nil)
@@ -104,6 +112,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("timeout %s: must not be negative", cfg.Timeout)
 	}
+	if err := cfg.network(); err != nil {
+		return nil, err
+	}
 	h := &HTTP{
 		url:     cfg.URL,
 		method:  method,
@@ -114,6 +125,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.signer, err = newWebhookSigner(cfg.Secret, h.now); err != nil {
+		return nil, err
 	}
 	for k, v := range cfg.Headers {
 		if !validToken(k) {
@@ -153,7 +167,7 @@ func client(cfg HTTPConfig) *http.Client {
 
 func reserved(name string) bool {
 	switch http.CanonicalHeaderKey(name) {
-	case HeaderWebhookID, HeaderSource, HeaderEventType, HeaderDeliveryID, HeaderAttempt, "Content-Length":
+	case HeaderWebhookID, HeaderWebhookTimestamp, HeaderWebhookSignature, HeaderSource, HeaderEventType, HeaderDeliveryID, HeaderAttempt, "Content-Length":
 		return true
 	}
 	return false
@@ -168,14 +182,21 @@ func (h *HTTP) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) R
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, h.method, withQuery(h.url, ev.Query), bytes.NewReader(ev.Body))
+	body := ev.Body
+	if d.Body != nil {
+		body = d.Body // a route's transform
+	}
+	req, err := http.NewRequestWithContext(ctx, h.method, withQuery(h.url, ev.Query), bytes.NewReader(body))
 	if err != nil {
 		return Result{Err: fmt.Errorf("build request: %w", err)}
 	}
 	h.setHeaders(req, ev, d)
+	if err := h.signer.sign(req); err != nil {
+		return Result{Err: err}
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return Result{Err: h.describe(ctx, err)}
+		return Result{Err: h.describe(ctx, err), Request: sent(req)}
 	}
 	defer resp.Body.Close()
 	// Status is what counts; a body cut short by the deadline still leaves a
@@ -186,7 +207,7 @@ func (h *HTTP) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) R
 		snippet = nil
 	}
 	ra, _ := ParseRetryAfter(resp.Header.Get("Retry-After"), h.now())
-	return Result{Status: resp.StatusCode, Response: snippet, RetryAfter: ra}
+	return Result{Status: resp.StatusCode, Response: snippet, RetryAfter: ra, Request: sent(req), Header: resp.Header}
 }
 
 func (h *HTTP) setHeaders(req *http.Request, ev *event.Event, d event.Delivery) {
@@ -196,6 +217,13 @@ func (h *HTTP) setHeaders(req *http.Request, ev *event.Event, d event.Delivery) 
 	req.Header.Set("User-Agent", userAgent)
 	for k, vs := range h.header {
 		req.Header[k] = vs
+	}
+	// A route's transform sets its headers over these, but not over
+	// hookgate's own.
+	for k, vs := range d.Header {
+		if !reserved(k) {
+			req.Header[http.CanonicalHeaderKey(k)] = vs
+		}
 	}
 	if h.host != "" {
 		req.Host = h.host

@@ -50,10 +50,13 @@ const (
 	// Dead deliveries used up their attempts. They are kept, with their
 	// attempts, and can be retried later.
 	Dead State = "dead"
+	// Discarded deliveries were given up by hand: kept, with their
+	// attempts, for the record, and never delivered.
+	Discarded State = "discarded"
 )
 
 // Valid reports whether s is a known state.
-func (s State) Valid() bool { return s == Pending || s == Succeeded || s == Dead }
+func (s State) Valid() bool { return s == Pending || s == Succeeded || s == Dead || s == Discarded }
 
 // Delivery is what hookgate owes one destination for one event.
 type Delivery struct {
@@ -63,6 +66,14 @@ type Delivery struct {
 	State       State
 	// Attempts is how many attempts have been recorded so far.
 	Attempts int
+	// AttemptBase is how many of Attempts were made before the delivery was
+	// last retried by hand. The retry policy counts only the attempts since
+	// (Attempts - AttemptBase): a retried delivery gets a fresh budget, while
+	// attempt numbers keep growing.
+	AttemptBase int
+	// RetriedAt is when the delivery was last retried by hand; zero if never.
+	// The policy's max age counts from it, when set, else from CreatedAt.
+	RetriedAt time.Time
 	// NextAt is when the delivery is next due. While a worker holds a lease,
 	// NextAt is the lease's expiry: if the worker dies, the delivery becomes
 	// due again by itself.
@@ -73,6 +84,15 @@ type Delivery struct {
 	LastError string
 	// Lease is the token of the lease a worker holds, empty when none.
 	Lease string
+	// OrderingKey, when not empty, makes the delivery wait for every older
+	// pending delivery to the same destination with the same key.
+	OrderingKey string
+	// Body, when not nil, is sent instead of the event's body (a route's
+	// transform).
+	Body []byte
+	// Header, when not nil, is set on the request over the event's headers
+	// (a route's transform).
+	Header http.Header
 }
 
 // Attempt is one try at delivering.
@@ -82,7 +102,9 @@ type Attempt struct {
 	// N counts attempts of this delivery from 1.
 	N         int
 	StartedAt time.Time
-	Duration  time.Duration
+	// Duration is the attempt's latency: from sending to the answer (or the
+	// failure).
+	Duration time.Duration
 	// Status is the HTTP status (or exit code for commands); 0 when there was
 	// no answer at all.
 	Status int
@@ -90,8 +112,27 @@ type Attempt struct {
 	Error string
 	// Response is a bounded snippet of what the destination answered.
 	Response []byte
+	// Request is what was sent, as far as the destination kind can tell;
+	// zero when it cannot.
+	Request Request
+	// ResponseHeader holds the answer's headers (bounded, secrets
+	// redacted); nil when there was no answer.
+	ResponseHeader http.Header
 	// Outcome is the state the delivery moved to after this attempt.
 	Outcome State
+}
+
+// Request is the request of one attempt, for the record: never the body
+// (that is the event's, or the delivery's) and never a secret.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// URL is where the request went, without user info and with the values
+	// of query parameters that look secret redacted.
+	URL string
+	// Header holds the headers sent, with credentials and signatures
+	// redacted.
+	Header http.Header
 }
 
 // Rejection records a request hookgate refused, and why. It never holds a

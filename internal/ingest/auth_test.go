@@ -45,7 +45,7 @@ func newAuthHandler(t *testing.T, st Store, err error) http.Handler {
 		t.Fatal(perr)
 	}
 	h := New([]Source{
-		{Name: "queue", Auth: tok, RequiredHeaders: []string{"x-topic"}, MaxBody: 1024, Destinations: []string{"app"}},
+		{Name: "queue", Auth: tok, RequiredHeaders: []string{"x-topic"}, MaxBody: 1024, Router: staticRouter{"app"}},
 		{Name: "lan", Auth: policy(&config.Auth{IPAllow: &config.IPAllow{CIDRs: []string{"192.0.2.0/24"}}}), MaxBody: 1024},
 		{Name: "signed", Provider: hm, Auth: tok, MaxBody: 1024},
 		{Name: "keys", Auth: authFunc(func(*http.Request) error { return err }), MaxBody: 1024},

@@ -29,7 +29,7 @@ import (
 
 // Store is what ingest needs of the store.
 type Store interface {
-	Ingest(ctx context.Context, ev *event.Event, destinations []string) (store.IngestResult, error)
+	Ingest(ctx context.Context, ev *event.Event, routes []store.Route) (store.IngestResult, error)
 	Reject(ctx context.Context, r event.Rejection) error
 }
 
@@ -46,8 +46,18 @@ type Source struct {
 	RequiredHeaders []string
 	// MaxBody is the largest accepted body in bytes.
 	MaxBody int64
-	// Destinations are the destinations the source's events are routed to.
-	Destinations []string
+	// Router says which destinations each event is delivered to, and how.
+	// Nil means none: events are stored and not delivered.
+	Router Router
+}
+
+// Router decides where a source's events go. route.Router implements it.
+type Router interface {
+	// Routes returns one store.Route per destination ev is owed to (maybe
+	// none). It is called concurrently, must not block, and cannot fail: an
+	// event that no route takes is still stored. The caller does not modify
+	// the result.
+	Routes(ev *event.Event) []store.Route
 }
 
 // Handler serves /in/{source}. Build it with New.
@@ -151,7 +161,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The write must finish once started even if the client goes away: the
 	// ack decision is ours, and a half-known outcome helps nobody.
-	res, err := h.store.Ingest(context.WithoutCancel(r.Context()), ev, src.Destinations)
+	var routes []store.Route
+	if src.Router != nil {
+		routes = src.Router.Routes(ev)
+	}
+	res, err := h.store.Ingest(context.WithoutCancel(r.Context()), ev, routes)
 	if err != nil {
 		h.log.Error("store event", "source", src.Name, "err", err)
 		w.Header().Set("Retry-After", "1")

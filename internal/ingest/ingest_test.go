@@ -29,7 +29,7 @@ type fakeStore struct {
 	fail     error
 }
 
-func (f *fakeStore) Ingest(ctx context.Context, ev *event.Event, destinations []string) (store.IngestResult, error) {
+func (f *fakeStore) Ingest(ctx context.Context, ev *event.Event, routes []store.Route) (store.IngestResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
@@ -45,7 +45,11 @@ func (f *fakeStore) Ingest(ctx context.Context, ev *event.Event, destinations []
 		f.byKey[ev.Source+"\x00"+ev.DeliveryID] = ev.ID
 	}
 	f.events = append(f.events, ev)
-	f.dests = append(f.dests, destinations)
+	var dests []string
+	for _, rt := range routes {
+		dests = append(dests, rt.Destination)
+	}
+	f.dests = append(f.dests, dests)
 	return store.IngestResult{EventID: ev.ID}, nil
 }
 
@@ -54,6 +58,17 @@ func (f *fakeStore) Reject(ctx context.Context, r event.Rejection) error {
 	defer f.mu.Unlock()
 	f.rejected = append(f.rejected, r)
 	return nil
+}
+
+// staticRouter routes every event to its destinations.
+type staticRouter []string
+
+func (r staticRouter) Routes(*event.Event) []store.Route {
+	rs := make([]store.Route, len(r))
+	for i, d := range r {
+		rs[i] = store.Route{Destination: d}
+	}
+	return rs
 }
 
 const secret = "s3cret"
@@ -70,7 +85,7 @@ func newHandler(t *testing.T, st Store, notified *int) http.Handler {
 		t.Fatal(err)
 	}
 	h := New([]Source{
-		{Name: "orders", Provider: p, MaxBody: 1024, Destinations: []string{"app", "log"}},
+		{Name: "orders", Provider: p, MaxBody: 1024, Router: staticRouter{"app", "log"}},
 		{Name: "x", Provider: x, MaxBody: 1024},
 	}, st, Options{
 		Notify: func() { *notified++ },

@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookgate/hookgate/internal/event"
 )
@@ -31,6 +34,40 @@ type IngestResult struct {
 	// Duplicate is true when the source already had an event with the same
 	// DeliveryID; nothing was written.
 	Duplicate bool
+}
+
+// MaxOrderingKey is the longest Route.OrderingKey a store accepts, in bytes.
+const MaxOrderingKey = 255
+
+// CheckOrderingKey reports why key cannot be a Route.OrderingKey, if it
+// cannot. Engines refuse an Ingest with such a key.
+func CheckOrderingKey(key string) error {
+	switch {
+	case len(key) > MaxOrderingKey:
+		return fmt.Errorf("ordering key of %d bytes, over %d", len(key), MaxOrderingKey)
+	case !utf8.ValidString(key) || strings.ContainsRune(key, 0):
+		return errors.New("ordering key is not UTF-8 text without NUL")
+	}
+	return nil
+}
+
+// Route is one delivery Ingest creates: what a destination is owed for the
+// event. Bodies and headers are only read, never changed.
+type Route struct {
+	// Destination names the destination. Required; one Route per
+	// destination per event.
+	Destination string
+	// OrderingKey, when not empty, orders the delivery after every older
+	// delivery (by event receive time, then delivery id) to the same
+	// destination with the same key: Lease hands it out only once none of
+	// those is pending. At most MaxOrderingKey bytes of UTF-8 without NUL.
+	OrderingKey string
+	// Body, when not nil, is sent instead of the event's body (a
+	// transform). An empty, non-nil Body sends an empty body.
+	Body []byte
+	// Header, when not nil, is set on the request over the event's
+	// headers.
+	Header http.Header
 }
 
 // Outcome is the result of one attempt, to be written back by Complete.
@@ -62,29 +99,38 @@ type DeliveryFilter struct {
 // (fsynced, or committed with synchronous_commit) when the method returns
 // nil.
 type Store interface {
-	// Ingest stores ev and one pending delivery per destination in one
-	// transaction, due at ev.ReceivedAt. Engines group-commit concurrent
-	// calls; each call returns only after its commit. If ev.DeliveryID is not
-	// empty and the source already has an event with that DeliveryID, nothing
-	// is written and the result is a duplicate. An empty ev.ID gets a new id
-	// (ev itself is not modified); destinations must be distinct.
-	Ingest(ctx context.Context, ev *event.Event, destinations []string) (IngestResult, error)
+	// Ingest stores ev and one pending delivery per route in one
+	// transaction, due at ev.ReceivedAt, with the route's ordering key, body
+	// and header. Engines group-commit concurrent calls; each call returns
+	// only after its commit. If ev.DeliveryID is not empty and the source
+	// already has an event with that DeliveryID, nothing is written and the
+	// result is a duplicate. An empty ev.ID gets a new id (ev itself is not
+	// modified); destinations must be distinct.
+	Ingest(ctx context.Context, ev *event.Event, routes []Route) (IngestResult, error)
 	// Reject records a refused request.
 	Reject(ctx context.Context, r event.Rejection) error
 
 	// Lease claims up to limit pending deliveries due at or before now,
 	// oldest due first, for leaseFor: their NextAt becomes now+leaseFor and
 	// Lease a fresh token. A delivery whose lease has expired is due again.
+	// A delivery with an OrderingKey is left out while an older delivery to
+	// the same destination with the same key is pending (leased, or waiting
+	// for a retry); one that is succeeded or dead no longer holds it back.
+	// This holds across every node sharing the store.
 	Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error)
 	// Complete records attempts and moves their deliveries, all in one
 	// transaction. Outcomes whose lease no longer matches are skipped.
 	Complete(ctx context.Context, outcomes []Outcome) error
 	// Release gives leased deliveries back, due at now, without recording an
-	// attempt (used on shutdown). Non-matching leases are skipped.
+	// attempt (used on shutdown, and with a later time to defer deliveries a
+	// destination cannot take yet). Non-matching leases are skipped.
 	Release(ctx context.Context, now time.Time, leases map[string]string) error
 	// Retry makes a dead delivery pending again, due at now, keeping its
-	// attempts. It returns ErrNotFound if no dead delivery has that id.
+	// attempts, with a fresh budget: AttemptBase becomes Attempts and
+	// RetriedAt now. It returns ErrNotFound if no dead delivery has that id.
 	Retry(ctx context.Context, deliveryID string, now time.Time) error
+	// Admin holds the bulk dead-letter and replay operations.
+	Admin
 
 	// Event returns one event with its body and headers.
 	Event(ctx context.Context, id string) (*event.Event, error)

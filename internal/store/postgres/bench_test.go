@@ -28,7 +28,7 @@ func BenchmarkIngest(b *testing.B) {
 		"X-Github-Event":      {"push"},
 		"X-Hub-Signature-256": {"sha256=6dcb09b5b57875f334f61aebed695e2e4193db5e6dcb09b5b57875f334f61aeb"},
 	}
-	destinations := []string{"app"}
+	destinations := routesTo("app")
 
 	for _, writers := range []int{1, 16, 128} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
@@ -77,7 +77,7 @@ func BenchmarkLeaseComplete(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 2048)
 	for i := range b.N {
 		ev := &event.Event{Source: "github", Method: "POST", Body: body, ReceivedAt: t0.Add(time.Duration(i))}
-		if _, err := s.Ingest(ctx, ev, []string{"app"}); err != nil {
+		if _, err := s.Ingest(ctx, ev, routesTo("app")); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -114,7 +114,7 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]event.Attemp
 	// The delivery row comes first, so that "no attempts" and "no such
 	// delivery" are told apart in one query.
 	rows, err := s.pool.Query(ctx, `SELECT a.delivery_id, a.n, a.id, a.started_at, a.duration, a.status,
-			a.error, a.outcome, a.response
+			a.error, a.outcome, a.response, a.request_method, a.request_url, a.request_headers, a.response_headers
 		FROM deliveries d LEFT JOIN attempts a ON a.delivery_id = d.id
 		WHERE d.id = $1 ORDER BY a.n`, deliveryID)
 	if err != nil {
@@ -128,18 +128,20 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]event.Attemp
 			n, status                 *int32
 			started, dur              *int64
 			resp                      []byte
+			rec                       attemptRecord
 		)
-		if err := row.Scan(&did, &n, &id, &started, &dur, &status, &errText, &outcome, &resp); err != nil {
+		if err := row.Scan(append([]any{&did, &n, &id, &started, &dur, &status, &errText, &outcome, &resp}, rec.dest()...)...); err != nil {
 			return nil, err
 		}
 		if did == nil {
 			return nil, nil // the delivery, without attempts
 		}
-		return &event.Attempt{
+		a := &event.Attempt{
 			DeliveryID: *did, N: int(*n), ID: *id,
 			StartedAt: fromNanos(*started), Duration: time.Duration(*dur),
 			Status: int(*status), Error: *errText, Outcome: event.State(*outcome), Response: resp,
-		}, nil
+		}
+		return a, rec.fill(a)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list attempts of delivery %s: %w", deliveryID, unavailable(err))

@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -58,7 +59,8 @@ func headerJSON(buf *bytes.Buffer, h http.Header) (string, error) {
 }
 
 // deliveryCols are the columns scanDelivery reads, in order.
-const deliveryCols = `id, event_id, destination, state, attempts, next_at, created_at, updated_at, last_error, lease`
+const deliveryCols = `id, event_id, destination, state, attempts, next_at, created_at, updated_at, last_error, lease, attempt_base, retried_at,
+	ordering_key, headers, body`
 
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -69,14 +71,24 @@ func scanDelivery(row scanner, before ...any) (event.Delivery, error) {
 		d                          event.Delivery
 		state                      string
 		nextAt, created, updatedAt int64
+		retriedAt                  int64
+		headers                    string
 	)
+	// A NULL body scans as nil (no override), an empty one as empty.
 	dest := append(before, &d.ID, &d.EventID, &d.Destination, &state, &d.Attempts,
-		&nextAt, &created, &updatedAt, &d.LastError, &d.Lease)
+		&nextAt, &created, &updatedAt, &d.LastError, &d.Lease, &d.AttemptBase, &retriedAt,
+		&d.OrderingKey, &headers, &d.Body)
 	if err := row.Scan(dest...); err != nil {
 		return event.Delivery{}, err
 	}
+	if headers != "" {
+		if err := json.Unmarshal([]byte(headers), &d.Header); err != nil {
+			return event.Delivery{}, fmt.Errorf("delivery %s headers: %w", d.ID, err)
+		}
+	}
 	d.State = event.State(state)
 	d.NextAt, d.CreatedAt, d.UpdatedAt = fromNanos(nextAt), fromNanos(created), fromNanos(updatedAt)
+	d.RetriedAt = fromNanos(retriedAt)
 	return d, nil
 }
 

@@ -14,10 +14,10 @@ import (
 	"github.com/hookgate/hookgate/internal/store"
 )
 
-// Ingest stores ev and one pending delivery per destination, or reports the
+// Ingest stores ev and one pending delivery per route, or reports the
 // duplicate it is. An empty ev.ID gets a new id (ev is not modified).
-func (s *Store) Ingest(ctx context.Context, ev *event.Event, destinations []string) (store.IngestResult, error) {
-	if err := validateIngest(ev, destinations); err != nil {
+func (s *Store) Ingest(ctx context.Context, ev *event.Event, routes []store.Route) (store.IngestResult, error) {
+	if err := validateIngest(ev, routes); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}
 	if err := s.enter(); err != nil {
@@ -26,7 +26,7 @@ func (s *Store) Ingest(ctx context.Context, ev *event.Event, destinations []stri
 	defer s.leave()
 	r := s.getRequest(kindIngest)
 	defer s.putRequest(r)
-	if err := r.setIngest(ev, destinations); err != nil {
+	if err := r.setIngest(ev, routes); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest event %s: %w", r.eventID, err)
 	}
 	if err := s.write(ctx, r); err != nil {
@@ -37,8 +37,8 @@ func (s *Store) Ingest(ctx context.Context, ev *event.Event, destinations []stri
 
 // setIngest fills r's arguments for Ingest: the ids the event and its
 // deliveries get, and what is stored as text, made storable.
-func (r *request) setIngest(ev *event.Event, destinations []string) error {
-	r.ev, r.dests = ev, destinations
+func (r *request) setIngest(ev *event.Event, routes []store.Route) error {
+	r.ev, r.routes = ev, routes
 	r.eventID = cmp.Or(ev.ID, event.NewID())
 	r.source, r.deliveryID = text(ev.Source), text(ev.DeliveryID)
 	headers, err := headerJSON(&r.buf, ev.Header)
@@ -46,13 +46,20 @@ func (r *request) setIngest(ev *event.Event, destinations []string) error {
 		return fmt.Errorf("encode headers: %w", err)
 	}
 	r.headers = headers
-	for range destinations {
+	for _, rt := range routes {
 		r.ids = append(r.ids, event.NewID())
+		h := ""
+		if len(rt.Header) > 0 {
+			if h, err = headerJSON(&r.buf, rt.Header); err != nil {
+				return fmt.Errorf("encode headers of the delivery to %q: %w", rt.Destination, err)
+			}
+		}
+		r.rtHeaders = append(r.rtHeaders, h)
 	}
 	return nil
 }
 
-func validateIngest(ev *event.Event, destinations []string) error {
+func validateIngest(ev *event.Event, routes []store.Route) error {
 	switch {
 	case ev == nil:
 		return errors.New("nil event")
@@ -61,12 +68,16 @@ func validateIngest(ev *event.Event, destinations []string) error {
 	case ev.ReceivedAt.IsZero():
 		return errors.New("event has no receive time")
 	}
-	for i, d := range destinations {
+	for i, rt := range routes {
+		d := rt.Destination
 		if d == "" {
 			return errors.New("empty destination name")
 		}
-		if slices.Contains(destinations[:i], d) {
+		if slices.ContainsFunc(routes[:i], func(e store.Route) bool { return e.Destination == d }) {
 			return fmt.Errorf("destination %q listed twice", d)
+		}
+		if err := store.CheckOrderingKey(rt.OrderingKey); err != nil {
+			return fmt.Errorf("destination %q: %w", d, err)
 		}
 	}
 	return nil
@@ -108,9 +119,22 @@ func (s *Store) call(ctx context.Context) (_ context.Context, done func(), err e
 // leaseSQL claims due deliveries, skipping rows another node is claiming at
 // the same moment. RETURNING gives the new values, plus the old due time to
 // sort by.
+//
+// A delivery with an ordering key is taken only when first in line: no
+// older delivery (by created_at, then id) to the same destination with the
+// same key is pending, leased or not (one probe of deliveries_ordering).
+// This holds across nodes: the check and the claim are one statement, an
+// older delivery stays pending until its Complete commits, and SKIP LOCKED
+// only skips rows, so two nodes can never both take a key's head, nor one
+// take what follows it while the head is pending in any snapshot.
 const leaseSQL = `WITH due AS (
-		SELECT id, next_at FROM deliveries
+		SELECT id, next_at FROM deliveries d
 		WHERE state = 'pending' AND next_at <= $1
+			AND (d.ordering_key = '' OR NOT EXISTS (
+				SELECT 1 FROM deliveries o
+				WHERE o.destination = d.destination AND o.ordering_key = d.ordering_key
+					AND o.ordering_key <> '' AND o.state = 'pending'
+					AND (o.created_at, o.id) < (d.created_at, d.id)))
 		ORDER BY next_at, id
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED
@@ -118,7 +142,8 @@ const leaseSQL = `WITH due AS (
 	UPDATE deliveries d SET next_at = $3, lease = $4
 	FROM due WHERE d.id = due.id
 	RETURNING due.next_at, d.id, d.event_id, d.destination, d.state, d.attempts,
-		d.next_at, d.created_at, d.updated_at, d.last_error, d.lease`
+		d.next_at, d.created_at, d.updated_at, d.last_error, d.lease, d.attempt_base, d.retried_at,
+		d.ordering_key, d.headers, d.body`
 
 // Lease claims up to limit due deliveries for leaseFor, oldest due first.
 func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error) {
@@ -176,9 +201,10 @@ const completeSQL = `UPDATE deliveries d SET state = o.state, attempts = d.attem
 	WHERE d.id = o.id AND d.lease = o.lease AND d.lease <> ''
 	RETURNING d.id, d.attempts`
 
-const insertAttemptsSQL = `INSERT INTO attempts (delivery_id, n, id, started_at, duration, status, error, outcome, response)
+const insertAttemptsSQL = `INSERT INTO attempts (delivery_id, n, id, started_at, duration, status, error, outcome, response,
+		request_method, request_url, request_headers, response_headers)
 	SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::bigint[],
-		$6::integer[], $7::text[], $8::text[], $9::bytea[])`
+		$6::integer[], $7::text[], $8::text[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[])`
 
 // Complete records attempts and moves their deliveries, in one transaction.
 // Outcomes whose lease no longer matches are skipped. An invalid outcome
@@ -251,6 +277,7 @@ func (s *Store) insertAttempts(ctx context.Context, tx pgx.Tx, outcomes []store.
 	num, status := make([]int32, n), make([]int32, n)
 	started, dur := make([]int64, n), make([]int64, n)
 	resp := make([][]byte, n)
+	rec := newAttemptRecords(n)
 	for i, m := range ms {
 		o := outcomes[byID[m.id]]
 		a := o.Attempt
@@ -261,8 +288,11 @@ func (s *Store) insertAttempts(ctx context.Context, tx pgx.Tx, outcomes []store.
 		num[i], status[i] = int32(m.n), int32(a.Status)
 		started[i], dur[i] = nanos(a.StartedAt), int64(a.Duration)
 		resp[i] = nonNil(a.Response)
+		if err := rec.set(i, &a); err != nil {
+			return fmt.Errorf("delivery %s: %w", m.id, err)
+		}
 	}
-	_, err := tx.Exec(ctx, insertAttemptsSQL, dids, num, aids, started, dur, status, errs, outs, resp)
+	_, err := tx.Exec(ctx, insertAttemptsSQL, append([]any{dids, num, aids, started, dur, status, errs, outs, resp}, rec.args()...)...)
 	return err
 }
 
@@ -271,7 +301,7 @@ func validateOutcome(o store.Outcome) error {
 	switch {
 	case o.DeliveryID == "":
 		return errors.New("no delivery id")
-	case !o.State.Valid():
+	case !o.State.Valid(), o.State == event.Discarded: // discarding is by hand
 		return fmt.Errorf("invalid state %q", o.State)
 	case a.N < 1:
 		return fmt.Errorf("attempt number %d, want at least 1", a.N)
@@ -323,7 +353,8 @@ func (s *Store) Retry(ctx context.Context, deliveryID string, now time.Time) err
 		return fmt.Errorf("retry delivery %s: %w", deliveryID, err)
 	}
 	defer done()
-	n, err := s.execNotify(ctx, `UPDATE deliveries SET state = 'pending', next_at = $2, updated_at = $2, lease = ''
+	n, err := s.execNotify(ctx, `UPDATE deliveries SET state = 'pending', next_at = $2, updated_at = $2, lease = '',
+			attempt_base = attempts, retried_at = $2
 		WHERE id = $1 AND state = 'dead'`, deliveryID, nanos(now))
 	if err != nil {
 		return fmt.Errorf("retry delivery %s: %w", deliveryID, unavailable(err))

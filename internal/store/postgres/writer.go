@@ -35,7 +35,8 @@ type request struct {
 	source     string
 	deliveryID string
 	headers    string
-	dests      []string
+	routes     []store.Route
+	rtHeaders  []string // each route's Header as stored: JSON, or ""
 	ids        []string // of the deliveries, one per destination
 	buf        bytes.Buffer
 	// leader is the request of the same batch with the same source and
@@ -173,8 +174,10 @@ const (
 		RETURNING id
 	), dl AS (
 		INSERT INTO deliveries (` + deliveryCols + `)
-		SELECT d.id, d.event_id, d.destination, 'pending', 0, d.at, d.at, d.at, '', ''
-		FROM unnest($10::text[], $11::text[], $12::text[], $13::bigint[]) AS d (id, event_id, destination, at)
+		SELECT d.id, d.event_id, d.destination, 'pending', 0, d.at, d.at, d.at, '', '', 0, 0,
+			d.ordering_key, d.headers, d.body
+		FROM unnest($10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[], $15::text[], $16::bytea[])
+			AS d (id, event_id, destination, at, ordering_key, headers, body)
 		JOIN ev ON ev.id = d.event_id
 	)
 	SELECT id FROM ev`
@@ -202,7 +205,7 @@ func (s *Store) writeBatch(ctx context.Context, reqs []*request) error {
 	if len(rejects) > 0 {
 		b.Queue(insertRejectionsSQL, rejectArgs(rejects)...)
 	}
-	if slices.ContainsFunc(ingests, func(r *request) bool { return len(r.dests) > 0 }) {
+	if slices.ContainsFunc(ingests, func(r *request) bool { return len(r.routes) > 0 }) {
 		b.Queue(notifySQL)
 	}
 	br := s.pool.SendBatch(ctx, b)
@@ -273,7 +276,7 @@ func splitBatch(reqs []*request) (ingests, rejects []*request) {
 func ingestArgs(rs []*request) []any {
 	n, nd := len(rs), 0
 	for _, r := range rs {
-		nd += len(r.dests)
+		nd += len(r.routes)
 	}
 	var (
 		ids, sources, dids, types, methods, headers = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -281,6 +284,8 @@ func ingestArgs(rs []*request) []any {
 		queries, bodies                             = make([][]byte, n), make([][]byte, n)
 		dIDs, dEvents, dDests                       = make([]string, 0, nd), make([]string, 0, nd), make([]string, 0, nd)
 		dAt                                         = make([]int64, 0, nd)
+		dKeys, dHeaders                             = make([]string, 0, nd), make([]string, 0, nd)
+		dBodies                                     = make([][]byte, 0, nd) // nil: NULL, the event's body
 	)
 	for i, r := range rs {
 		ev := r.ev
@@ -288,14 +293,18 @@ func ingestArgs(rs []*request) []any {
 		types[i], methods[i], headers[i] = text(ev.Type), text(ev.Method), r.headers
 		at[i] = nanos(ev.ReceivedAt)
 		queries[i], bodies[i] = []byte(ev.Query), nonNil(ev.Body)
-		for j, d := range r.dests {
+		for j, rt := range r.routes {
 			dIDs = append(dIDs, r.ids[j])
 			dEvents = append(dEvents, r.eventID)
-			dDests = append(dDests, text(d))
+			dDests = append(dDests, text(rt.Destination))
 			dAt = append(dAt, at[i])
+			dKeys = append(dKeys, rt.OrderingKey)
+			dHeaders = append(dHeaders, r.rtHeaders[j])
+			dBodies = append(dBodies, rt.Body)
 		}
 	}
-	return []any{ids, sources, dids, types, methods, at, queries, headers, bodies, dIDs, dEvents, dDests, dAt}
+	return []any{ids, sources, dids, types, methods, at, queries, headers, bodies, dIDs, dEvents, dDests, dAt,
+		dKeys, dHeaders, dBodies}
 }
 
 func rejectArgs(rs []*request) []any {

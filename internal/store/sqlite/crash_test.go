@@ -104,7 +104,7 @@ func crashChild(path string) {
 			for i := 0; ; i++ {
 				ev := newEvent(w*1_000_000 + i)
 				ev.Body = append(body[:len(body):len(body)], ev.Body...)
-				if _, err := s.Ingest(context.Background(), ev, []string{"app", "audit"}); err != nil {
+				if _, err := s.Ingest(context.Background(), ev, routesTo("app", "audit")); err != nil {
 					os.Stderr.WriteString(err.Error())
 					os.Exit(2)
 				}

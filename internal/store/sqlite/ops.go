@@ -9,6 +9,17 @@ import (
 	"github.com/hookgate/hookgate/internal/store"
 )
 
+// dueWhere picks, in deliveries d, what Lease may take at ?1: pending
+// deliveries that are due and, if they have an ordering key, first in line:
+// no older delivery (by created_at, then id) to the same destination with
+// the same key is pending, leased or not. One probe of deliveries_ordering
+// each.
+const dueWhere = `d.state = 'pending' AND d.next_at <= ?1 AND (d.ordering_key = '' OR NOT EXISTS (
+		SELECT 1 FROM deliveries o
+		WHERE o.destination = d.destination AND o.ordering_key = d.ordering_key
+			AND o.ordering_key <> '' AND o.state = 'pending'
+			AND (o.created_at, o.id) < (d.created_at, d.id)))`
+
 // writeStmts are the writer's prepared statements, made once per connection.
 type writeStmts struct {
 	begin, commit, rollback *sqlite3.Stmt
@@ -45,18 +56,18 @@ func (ws *writeStmts) list() []struct {
 		{&ws.findDuplicate, `SELECT id FROM events
 			WHERE source = ?1 AND delivery_id = ?2 AND delivery_id <> ''`},
 		{&ws.insertDelivery, `INSERT INTO deliveries (` + deliveryCols + `)
-			VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4, '', '')`},
+			VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4, '', '', 0, 0, ?5, ?6, ?7)`},
 
 		{&ws.insertRejection, `INSERT INTO rejections (id, source, received_at, status, reason, remote_addr)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6)`},
 
 		// Both lease statements pick the same rows: the writer is alone and
 		// the order is total (next_at, then id).
-		{&ws.selectDue, `SELECT ` + deliveryCols + ` FROM deliveries
-			WHERE state = 'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2`},
+		{&ws.selectDue, `SELECT ` + deliveryCols + ` FROM deliveries d
+			WHERE ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`},
 		{&ws.leaseDue, `UPDATE deliveries SET next_at = ?3, lease = ?4
-			WHERE id IN (SELECT id FROM deliveries
-				WHERE state = 'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2)`},
+			WHERE id IN (SELECT id FROM deliveries d
+				WHERE ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2)`},
 
 		// last_error keeps the last failure's text; a success leaves it.
 		{&ws.completeDelivery, `UPDATE deliveries SET state = ?3, attempts = attempts + 1,
@@ -64,12 +75,14 @@ func (ws *writeStmts) list() []struct {
 				last_error = CASE WHEN ?3 = 'succeeded' THEN last_error ELSE ?6 END
 			WHERE id = ?1 AND lease = ?2 AND lease <> ''
 			RETURNING attempts`},
-		{&ws.insertAttempt, `INSERT INTO attempts (delivery_id, n, id, started_at, duration, status, error, outcome, response)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`},
+		{&ws.insertAttempt, `INSERT INTO attempts (delivery_id, n, id, started_at, duration, status, error, outcome, response,
+				request_method, request_url, request_headers, response_headers)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`},
 
 		{&ws.releaseLease, `UPDATE deliveries SET lease = '', next_at = ?3
 			WHERE id = ?1 AND lease = ?2 AND lease <> ''`},
-		{&ws.retry, `UPDATE deliveries SET state = 'pending', next_at = ?2, updated_at = ?2, lease = ''
+		{&ws.retry, `UPDATE deliveries SET state = 'pending', next_at = ?2, updated_at = ?2, lease = '',
+				attempt_base = attempts, retried_at = ?2
 			WHERE id = ?1 AND state = 'dead'`},
 		{&ws.ping, `UPDATE meta SET value = value + 1 WHERE key = 'ping'`},
 	}
@@ -117,7 +130,7 @@ func (w *writer) ingest(r *request) error {
 	b.text(5, ev.Method)
 	b.int64(6, at)
 	b.text(7, ev.Query)
-	b.rawText(8, r.headers)
+	b.rawText(8, r.headers[:r.hdrEnds[0]])
 	b.blob(9, ev.Body)
 	if err := b.exec(); err != nil {
 		return fmt.Errorf("insert event: %w", err)
@@ -125,14 +138,17 @@ func (w *writer) ingest(r *request) error {
 	if w.conn.Changes() == 0 {
 		return w.duplicate(r)
 	}
-	for i, dest := range r.dests {
+	for i, rt := range r.routes {
 		b := binder{st: w.st.insertDelivery}
 		b.text(1, r.ids[i])
 		b.text(2, r.eventID)
-		b.text(3, dest)
+		b.text(3, rt.Destination)
 		b.int64(4, at)
+		b.text(5, rt.OrderingKey)
+		b.rawText(6, r.headers[r.hdrEnds[i]:r.hdrEnds[i+1]])
+		b.nullableBlob(7, rt.Body)
 		if err := b.exec(); err != nil {
-			return fmt.Errorf("insert delivery to %q: %w", dest, err)
+			return fmt.Errorf("insert delivery to %q: %w", rt.Destination, err)
 		}
 	}
 	r.res = store.IngestResult{EventID: r.eventID}
@@ -185,7 +201,11 @@ func (w *writer) lease(r *request) error {
 	}
 	expiry := fromNanos(until)
 	for sel.Step() {
-		d := scanDelivery(sel)
+		d, err := scanDelivery(sel)
+		if err != nil {
+			_ = sel.Reset()
+			return err
+		}
 		d.NextAt, d.Lease = expiry, r.token
 		r.leased = append(r.leased, d)
 	}
@@ -253,6 +273,7 @@ func (w *writer) complete(r *request) error {
 		b.text(7, a.Error)
 		b.text(8, string(o.State))
 		b.blob(9, a.Response)
+		w.bindAttemptRecord(&b, 10, a)
 		if err := b.exec(); err != nil {
 			return fmt.Errorf("insert attempt %d of delivery %s: %w", n, o.DeliveryID, err)
 		}

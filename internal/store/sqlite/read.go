@@ -192,8 +192,8 @@ func (s *Store) Delivery(ctx context.Context, id string) (event.Delivery, error)
 			}
 			return store.ErrNotFound
 		}
-		d = scanDelivery(st)
-		return nil
+		d, err = scanDelivery(st)
+		return err
 	})
 	if err != nil {
 		return event.Delivery{}, fmt.Errorf("get delivery %s: %w", id, err)
@@ -241,7 +241,11 @@ func (s *Store) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]event
 			return b.err
 		}
 		for st.Step() {
-			ds = append(ds, scanDelivery(st))
+			d, err := scanDelivery(st)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, d)
 		}
 		return st.Err()
 	})
@@ -256,7 +260,8 @@ func (s *Store) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]event
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]event.Attempt, error) {
 	var as []event.Attempt
 	err := s.read(ctx, func(c *readConn) error {
-		st, err := c.stmt(`SELECT delivery_id, n, id, started_at, duration, status, error, outcome, response
+		st, err := c.stmt(`SELECT delivery_id, n, id, started_at, duration, status, error, outcome, response,
+				request_method, request_url, request_headers, response_headers
 			FROM attempts WHERE delivery_id = ?1 ORDER BY n`)
 		if err != nil {
 			return err
@@ -266,7 +271,7 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]event.Attemp
 			return err
 		}
 		for st.Step() {
-			as = append(as, event.Attempt{
+			a := event.Attempt{
 				DeliveryID: st.ColumnText(0),
 				N:          st.ColumnInt(1),
 				ID:         st.ColumnText(2),
@@ -276,7 +281,11 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]event.Attemp
 				Error:      st.ColumnText(6),
 				Outcome:    state(st.ColumnRawText(7)),
 				Response:   st.ColumnBlob(8, nil),
-			})
+			}
+			if err := scanAttemptRecord(st, 9, &a); err != nil {
+				return err
+			}
+			as = append(as, a)
 		}
 		if err := st.Err(); err != nil || len(as) > 0 {
 			return err

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -37,6 +38,8 @@ func state(raw []byte) event.State {
 		return event.Succeeded
 	case string(event.Dead):
 		return event.Dead
+	case string(event.Discarded):
+		return event.Discarded
 	}
 	return event.State(raw)
 }
@@ -80,6 +83,17 @@ func (b *binder) blob(i int, v []byte) {
 	}
 }
 
+// nullableBlob binds v as a BLOB, and nil as NULL.
+func (b *binder) nullableBlob(i int, v []byte) {
+	if v == nil {
+		if b.err == nil {
+			b.err = b.st.BindNull(i)
+		}
+		return
+	}
+	b.blob(i, v)
+}
+
 // exec binds nothing more and runs the statement to completion.
 func (b *binder) exec() error {
 	if b.err != nil {
@@ -89,10 +103,11 @@ func (b *binder) exec() error {
 }
 
 // deliveryCols are the columns scanDelivery reads, in order.
-const deliveryCols = `id, event_id, destination, state, attempts, next_at, created_at, updated_at, last_error, lease`
+const deliveryCols = `id, event_id, destination, state, attempts, next_at, created_at, updated_at, last_error, lease, attempt_base, retried_at,
+	ordering_key, headers, body`
 
-func scanDelivery(st *sqlite3.Stmt) event.Delivery {
-	return event.Delivery{
+func scanDelivery(st *sqlite3.Stmt) (event.Delivery, error) {
+	d := event.Delivery{
 		ID:          st.ColumnText(0),
 		EventID:     st.ColumnText(1),
 		Destination: st.ColumnText(2),
@@ -103,7 +118,19 @@ func scanDelivery(st *sqlite3.Stmt) event.Delivery {
 		UpdatedAt:   fromNanos(st.ColumnInt64(7)),
 		LastError:   st.ColumnText(8),
 		Lease:       st.ColumnText(9),
+		AttemptBase: st.ColumnInt(10),
+		RetriedAt:   fromNanos(st.ColumnInt64(11)),
+		OrderingKey: st.ColumnText(12),
 	}
+	if raw := st.ColumnRawText(13); len(raw) > 0 {
+		if err := json.Unmarshal(raw, &d.Header); err != nil {
+			return event.Delivery{}, fmt.Errorf("delivery %s headers: %w", d.ID, err)
+		}
+	}
+	if st.ColumnType(14) != sqlite3.NULL {
+		d.Body = st.ColumnBlob(14, []byte{})
+	}
+	return d, nil
 }
 
 // eventCols are the columns scanEvent reads, in order.

@@ -10,10 +10,13 @@ import (
 //go:embed schema.sql
 var schemaV1 string
 
+//go:embed schema_routes.sql
+var schemaRoutes string
+
 // migrations[i] moves a database from schema version i to i+1; the version is
 // kept in PRAGMA user_version. Append to change the schema; never edit an
 // entry that has shipped.
-var migrations = [...]string{schemaV1}
+var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin}
 
 // migrate brings the database on c up to the newest schema version in one
 // transaction. It refuses a database made by a newer hookgate, and one it

@@ -5,9 +5,10 @@
 //
 // SQLite lets one connection write at a time, and with synchronous=FULL every
 // commit waits for an fsync, which costs far more than the SQL around it. So
-// every write (Ingest, Reject, Lease, Complete, Release, Retry, Ping) is a
-// request sent over a channel to one writer goroutine that owns the only write
-// connection. The writer takes everything pending (up to Options.MaxBatch
+// every write (Ingest, Reject, Lease, Complete, Release, Retry, Ping, and the
+// by-hand operations of admin.go) is a request sent over a channel to one
+// writer goroutine that owns the only write connection. The writer takes
+// everything pending (up to Options.MaxBatch
 // requests), runs it in one transaction, commits once, and only then answers
 // each caller. Under load hundreds of ingests share one fsync; alone, a write
 // waits for nobody. No caller hears "done" before the commit holding its write

@@ -49,9 +49,18 @@ func newEvent(i int) *event.Event {
 	}
 }
 
+// routesTo returns plain routes to dests.
+func routesTo(dests ...string) []store.Route {
+	rs := make([]store.Route, len(dests))
+	for i, d := range dests {
+		rs[i] = store.Route{Destination: d}
+	}
+	return rs
+}
+
 func mustIngest(t testing.TB, s *Store, ev *event.Event, dests ...string) {
 	t.Helper()
-	if _, err := s.Ingest(context.Background(), ev, dests); err != nil {
+	if _, err := s.Ingest(context.Background(), ev, routesTo(dests...)); err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
 }
@@ -168,7 +177,7 @@ func holdCommit(t *testing.T, v *testVFS, s *Store, ev *event.Event) (release fu
 	})
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.Ingest(context.Background(), ev, []string{"app"})
+		_, err := s.Ingest(context.Background(), ev, routesTo("app"))
 		done <- err
 	}()
 	<-inSync
@@ -199,7 +208,7 @@ func TestGroupCommit(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
-		wg.Go(func() { _, errs[i] = s.Ingest(t.Context(), newEvent(i+1), []string{"app"}) })
+		wg.Go(func() { _, errs[i] = s.Ingest(t.Context(), newEvent(i+1), routesTo("app")) })
 	}
 	waitQueued(s, n)
 	before, syncs := s.Stats(), v.walSyncs.Load()
@@ -247,7 +256,7 @@ func TestContextWhileQueued(t *testing.T) {
 	})
 	takenErr := make(chan error, 1)
 	go func() {
-		_, err := s.Ingest(ctx, taken, []string{"app"})
+		_, err := s.Ingest(ctx, taken, routesTo("app"))
 		takenErr <- err
 	}()
 	<-inSync
@@ -258,7 +267,7 @@ func TestContextWhileQueued(t *testing.T) {
 	qctx, qcancel := context.WithCancel(t.Context())
 	queuedErr := make(chan error, 1)
 	go func() {
-		_, err := s.Ingest(qctx, queued, []string{"app"})
+		_, err := s.Ingest(qctx, queued, routesTo("app"))
 		queuedErr <- err
 	}()
 	waitQueued(s, 1)
@@ -295,13 +304,13 @@ func TestBadRequestIsolated(t *testing.T) {
 	good := []*event.Event{newEvent(2), newEvent(3)}
 	errs := make(chan error, 3)
 	go func() {
-		_, err := s.Ingest(t.Context(), clash, []string{"app"})
+		_, err := s.Ingest(t.Context(), clash, routesTo("app"))
 		errs <- err
 	}()
 	waitQueued(s, 1)
 	for _, ev := range good {
 		go func() {
-			_, err := s.Ingest(t.Context(), ev, []string{"app", "audit"})
+			_, err := s.Ingest(t.Context(), ev, routesTo("app", "audit"))
 			errs <- err
 		}()
 	}
@@ -361,7 +370,7 @@ func TestDiskFull(t *testing.T) {
 
 			v.setFail(tt.err)
 			lost := newEvent(1)
-			_, err := s.Ingest(t.Context(), lost, []string{"app", "audit"})
+			_, err := s.Ingest(t.Context(), lost, routesTo("app", "audit"))
 			if !errors.Is(err, store.ErrUnavailable) {
 				t.Fatalf("Ingest on a failing disk: %v, want ErrUnavailable", err)
 			}
@@ -509,7 +518,7 @@ func TestDedupInOneBatch(t *testing.T) {
 		ev := newEvent(i + 1)
 		ev.DeliveryID = "same"
 		go func() {
-			res, err := s.Ingest(t.Context(), ev, []string{"app"})
+			res, err := s.Ingest(t.Context(), ev, routesTo("app"))
 			if err != nil {
 				t.Errorf("Ingest: %v", err)
 			}

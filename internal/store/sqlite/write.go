@@ -10,10 +10,10 @@ import (
 	"github.com/hookgate/hookgate/internal/store"
 )
 
-// Ingest stores ev and one pending delivery per destination, or reports the
+// Ingest stores ev and one pending delivery per route, or reports the
 // duplicate it is. An empty ev.ID gets a new id (ev is not modified).
-func (s *Store) Ingest(ctx context.Context, ev *event.Event, destinations []string) (store.IngestResult, error) {
-	if err := validateIngest(ev, destinations); err != nil {
+func (s *Store) Ingest(ctx context.Context, ev *event.Event, routes []store.Route) (store.IngestResult, error) {
+	if err := validateIngest(ev, routes); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}
 	if err := s.enter(); err != nil {
@@ -22,14 +22,19 @@ func (s *Store) Ingest(ctx context.Context, ev *event.Event, destinations []stri
 	defer s.leave()
 	r := s.getRequest(kindIngest)
 	defer s.putRequest(r)
-	r.ev, r.dests = ev, destinations
+	r.ev, r.routes = ev, routes
 	r.eventID = ev.ID
 	if r.eventID == "" {
 		r.eventID = event.NewID()
 	}
 	r.headers, r.keys = appendHeaderJSON(r.headers, r.keys, ev.Header)
-	for range destinations {
+	r.hdrEnds = append(r.hdrEnds, len(r.headers))
+	for _, rt := range routes {
 		r.ids = append(r.ids, event.NewID())
+		if len(rt.Header) > 0 {
+			r.headers, r.keys = appendHeaderJSON(r.headers, r.keys, rt.Header)
+		}
+		r.hdrEnds = append(r.hdrEnds, len(r.headers))
 	}
 	if err := s.write(ctx, r); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest event %s: %w", r.eventID, err)
@@ -37,7 +42,7 @@ func (s *Store) Ingest(ctx context.Context, ev *event.Event, destinations []stri
 	return r.res, nil
 }
 
-func validateIngest(ev *event.Event, destinations []string) error {
+func validateIngest(ev *event.Event, routes []store.Route) error {
 	switch {
 	case ev == nil:
 		return errors.New("nil event")
@@ -46,14 +51,18 @@ func validateIngest(ev *event.Event, destinations []string) error {
 	case ev.ReceivedAt.IsZero():
 		return errors.New("event has no receive time")
 	}
-	for i, d := range destinations {
+	for i, rt := range routes {
+		d := rt.Destination
 		if d == "" {
 			return errors.New("empty destination name")
 		}
-		for _, e := range destinations[:i] {
-			if d == e {
+		for _, e := range routes[:i] {
+			if d == e.Destination {
 				return fmt.Errorf("destination %q listed twice", d)
 			}
+		}
+		if err := store.CheckOrderingKey(rt.OrderingKey); err != nil {
+			return fmt.Errorf("destination %q: %w", d, err)
 		}
 	}
 	return nil
@@ -141,7 +150,7 @@ func validateOutcome(o store.Outcome) error {
 	switch {
 	case o.DeliveryID == "":
 		return errors.New("no delivery id")
-	case !o.State.Valid():
+	case !o.State.Valid(), o.State == event.Discarded: // discarding is by hand
 		return fmt.Errorf("invalid state %q", o.State)
 	case a.N < 1:
 		return fmt.Errorf("attempt number %d, want at least 1", a.N)

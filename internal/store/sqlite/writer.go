@@ -23,6 +23,9 @@ const (
 	kindRelease
 	kindRetry
 	kindPing
+	// kindFunc runs fn: the by-hand operations of admin.go, rare enough
+	// to prepare their statements each time.
+	kindFunc
 )
 
 // request is one write call on its way to the writer and back. The caller
@@ -37,9 +40,10 @@ type request struct {
 	// time is the scarce one): the event's deliveries, or Complete's attempts.
 	ev       *event.Event
 	eventID  string
-	headers  []byte   // ev.Header as JSON
+	headers  []byte   // ev.Header as JSON, then each route's Header
 	keys     []string // scratch for headers
-	dests    []string
+	routes   []store.Route
+	hdrEnds  []int // where each JSON ends in headers: ev.Header's, then each route's
 	ids      []string
 	rej      event.Rejection
 	now      time.Time
@@ -48,6 +52,9 @@ type request struct {
 	token    string // Lease's token; Retry's delivery id
 	outcomes []store.Outcome
 	leases   map[string]string
+	// fn is kindFunc's work. It may run twice (see commit), so it must set
+	// its results afresh each time.
+	fn func(w *writer) error
 
 	// Results.
 	res    store.IngestResult
@@ -66,13 +73,13 @@ func (s *Store) getRequest(k kind) *request {
 // putRequest clears r's references and pools it. Only the caller that got
 // r's answer (or never sent it) may put it back.
 func (s *Store) putRequest(r *request) {
-	headers, keys, ids := r.headers[:0], r.keys[:0], r.ids[:0]
+	headers, keys, ids, ends := r.headers[:0], r.keys[:0], r.ids[:0], r.hdrEnds[:0]
 	if cap(headers) > 64<<10 {
 		headers = nil // do not keep one huge request's buffer
 	}
 	clear(keys[:cap(keys)])
 	clear(ids[:cap(ids)])
-	*r = request{headers: headers, keys: keys, ids: ids, done: r.done}
+	*r = request{headers: headers, keys: keys, ids: ids, hdrEnds: ends, done: r.done}
 	s.requests.Put(r)
 }
 
@@ -367,6 +374,8 @@ func (w *writer) do(r *request) (err error) {
 		return w.retry(r)
 	case kindPing:
 		return w.st.ping.Exec()
+	case kindFunc:
+		return r.fn(w)
 	}
 	return fmt.Errorf("unknown write kind %d", r.kind)
 }

@@ -137,7 +137,7 @@ func testIngestNoDestinations(t *testing.T, s store.Store) {
 
 func testIngestRepeatedDestination(t *testing.T, s store.Store) {
 	ev := newEvent("github", t0)
-	if _, err := s.Ingest(t.Context(), ev, []string{"app", "audit", "app"}); err == nil {
+	if _, err := s.Ingest(t.Context(), ev, to("app", "audit", "app")); err == nil {
 		t.Fatal("Ingest with a destination listed twice succeeded")
 	}
 	_, err := s.Event(t.Context(), ev.ID)
@@ -147,7 +147,7 @@ func testIngestRepeatedDestination(t *testing.T, s store.Store) {
 func testIngestAssignsID(t *testing.T, s store.Store) {
 	ev := newEvent("github", t0)
 	ev.ID = ""
-	res, err := s.Ingest(t.Context(), ev, []string{"app"})
+	res, err := s.Ingest(t.Context(), ev, to("app"))
 	if err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
@@ -177,7 +177,7 @@ func testDedupSequential(t *testing.T, s store.Store) {
 	second := newEvent("github", t0.Add(time.Second))
 	second.DeliveryID = "d-1"
 	second.Body = []byte("a different body")
-	res, err := s.Ingest(t.Context(), second, []string{"app", "audit", "other"})
+	res, err := s.Ingest(t.Context(), second, to("app", "audit", "other"))
 	if err != nil {
 		t.Fatalf("Ingest duplicate: %v", err)
 	}
@@ -224,7 +224,7 @@ func testDedupConcurrent(t *testing.T, s store.Store) {
 		wg.Go(func() {
 			ev := newEvent("github", t0.Add(time.Duration(i)))
 			ev.DeliveryID = "concurrent"
-			results[i], errs[i] = s.Ingest(t.Context(), ev, []string{"app"})
+			results[i], errs[i] = s.Ingest(t.Context(), ev, to("app"))
 		})
 	}
 	wg.Wait()
@@ -270,7 +270,7 @@ func testIngestConcurrent(t *testing.T, s store.Store) {
 	for w := range workers {
 		wg.Go(func() {
 			for _, ev := range events[w*each : (w+1)*each] {
-				res, err := s.Ingest(t.Context(), ev, []string{"app"})
+				res, err := s.Ingest(t.Context(), ev, to("app"))
 				if err != nil {
 					errs <- err
 					return

@@ -169,6 +169,7 @@ func testCompleteDeadThenRetry(t *testing.T, s store.Store) {
 	}
 	want := d
 	want.Attempts, want.NextAt, want.UpdatedAt, want.LastError = 1, now, now, "connection refused"
+	want.AttemptBase, want.RetriedAt = 1, now // a fresh budget
 	if diff := cmp.Diff(want, getDelivery(t, s, d.ID), opts); diff != "" {
 		t.Errorf("after Retry (-want +got):\n%s", diff)
 	}

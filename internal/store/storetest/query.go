@@ -129,7 +129,7 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	ev := newEvent("github", t0)
-	_, err := s.Ingest(ctx, ev, []string{"app"})
+	_, err := s.Ingest(ctx, ev, to("app"))
 	wantErr(t, "Ingest", err, context.Canceled)
 	_, err = s.Event(t.Context(), ev.ID)
 	wantErr(t, "Event after a canceled Ingest", err, store.ErrNotFound)
@@ -163,7 +163,7 @@ func testClosed(t *testing.T, s store.Store) {
 		t.Fatalf("Close: %v", err)
 	}
 	ctx := t.Context()
-	_, err := s.Ingest(ctx, newEvent("github", t0), []string{"app"})
+	_, err := s.Ingest(ctx, newEvent("github", t0), to("app"))
 	wantErr(t, "Ingest", err, store.ErrClosed)
 	err = s.Reject(ctx, event.Rejection{Source: "x", ReceivedAt: t0, Status: 401})
 	wantErr(t, "Reject", err, store.ErrClosed)

@@ -24,7 +24,13 @@
 //   - a failed attempt sets LastError to Attempt.Error, a success keeps it;
 //   - UpdatedAt moves on Complete (to the attempt's end) and on Retry (to now);
 //   - a context cancelled before a write fails it, and nothing is written;
-//   - calls after Close fail with ErrClosed; closing twice returns nil.
+//   - calls after Close fail with ErrClosed; closing twice returns nil;
+//   - a route's ordering key, body and header come back from every read, a
+//     nil body (no transform) apart from an empty one; a key over
+//     store.MaxOrderingKey bytes, or not UTF-8, fails Ingest;
+//   - Lease hands out only the first pending delivery of a (destination,
+//     ordering key), first by receive time then by id, also to leasers
+//     racing for it; a dead one no longer holds its key.
 package storetest
 
 import (
@@ -64,6 +70,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CompleteSkipsStale", testCompleteSkipsStale},
 		{"CompleteAllOrNothing", testCompleteAllOrNothing},
 		{"Release", testRelease},
+		{"IngestOverrides", testIngestOverrides},
+		{"IngestBadOrderingKey", testIngestBadOrderingKey},
+		{"LeaseOrdering", testLeaseOrdering},
+		{"LeaseOrderingTies", testLeaseOrderingTies},
+		{"LeaseOrderingConcurrent", testLeaseOrderingConcurrent},
 		{"Rejections", testRejections},
 		{"DeliveriesFilter", testDeliveriesFilter},
 		{"NotFound", testNotFound},
@@ -71,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ping", testPing},
 		{"Closed", testClosed},
 	}
+	tests = append(tests, adminTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -107,13 +119,22 @@ func newEvent(source string, at time.Time) *event.Event {
 // duplicate.
 func ingest(t *testing.T, s store.Store, ev *event.Event, destinations ...string) {
 	t.Helper()
-	res, err := s.Ingest(t.Context(), ev, destinations)
+	res, err := s.Ingest(t.Context(), ev, to(destinations...))
 	if err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
 	if want := (store.IngestResult{EventID: ev.ID}); res != want {
 		t.Fatalf("Ingest = %+v, want %+v", res, want)
 	}
+}
+
+// to returns plain routes (no ordering, no transform) to destinations.
+func to(destinations ...string) []store.Route {
+	rs := make([]store.Route, len(destinations))
+	for i, d := range destinations {
+		rs[i] = store.Route{Destination: d}
+	}
+	return rs
 }
 
 // ingestOne stores a new event with one destination, received at, and

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Writes its whole environment to the file $1.
+env > "$1"
