@@ -201,7 +201,10 @@ func TestMaxAge(t *testing.T) {
 		if strings.HasPrefix(a.Error, "not attempted") {
 			continue // the record of the decision: past max_age, not sent
 		}
-		if age := a.StartedAt.Sub(ev.ReceivedAt); age > 700*time.Millisecond {
+		// The gate checks the age just before the attempt starts; the
+		// attempt's own clock reading can come a few milliseconds later on
+		// a loaded machine, so allow that much and no more.
+		if age := a.StartedAt.Sub(ev.ReceivedAt); age > 700*time.Millisecond+50*time.Millisecond {
 			t.Errorf("attempt %d started %s after the event was received, past max_age", a.N, age)
 		}
 	}
