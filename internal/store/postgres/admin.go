@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,7 +199,7 @@ func (s *Store) Discard(ctx context.Context, deliveryID string, now time.Time) e
 // Replay creates new pending deliveries of an existing event, and wakes the
 // workers of every node.
 func (s *Store) Replay(ctx context.Context, eventID string, destinations []string, now time.Time) ([]event.Delivery, error) {
-	if err := validateReplay(destinations, now); err != nil {
+	if err := store.CheckReplay(destinations, now); err != nil {
 		return nil, fmt.Errorf("replay event %s: %w", eventID, err)
 	}
 	ctx, done, err := s.call(ctx)
@@ -230,7 +229,7 @@ func (s *Store) Replay(ctx context.Context, eventID string, destinations []strin
 // ReplayMatching replays the events matching f, and wakes the workers of
 // every node.
 func (s *Store) ReplayMatching(ctx context.Context, f store.EventFilter, destinations []string, now time.Time) (store.Chunk, error) {
-	if err := validateReplay(destinations, now); err != nil {
+	if err := store.CheckReplay(destinations, now); err != nil {
 		return store.Chunk{}, fmt.Errorf("replay events: %w", err)
 	}
 	ctx, done, err := s.call(ctx)
@@ -264,21 +263,6 @@ func (s *Store) ReplayMatching(ctx context.Context, f store.EventFilter, destina
 		return store.Chunk{}, fmt.Errorf("replay events: %w", err)
 	}
 	return c, nil
-}
-
-func validateReplay(destinations []string, now time.Time) error {
-	if now.IsZero() {
-		return errors.New("zero time")
-	}
-	for i, d := range destinations {
-		if d == "" {
-			return errors.New("empty destination name")
-		}
-		if slices.Contains(destinations[:i], d) {
-			return fmt.Errorf("destination %q listed twice", d)
-		}
-	}
-	return nil
 }
 
 // replay inserts, in tx, one new delivery per event of eventIDs and

@@ -17,7 +17,7 @@ import (
 // Ingest stores ev and one pending delivery per route, or reports the
 // duplicate it is. An empty ev.ID gets a new id (ev is not modified).
 func (s *Store) Ingest(ctx context.Context, ev *event.Event, routes []store.Route) (store.IngestResult, error) {
-	if err := validateIngest(ev, routes); err != nil {
+	if err := store.CheckIngest(ev, routes); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}
 	if err := s.enter(); err != nil {
@@ -55,30 +55,6 @@ func (r *request) setIngest(ev *event.Event, routes []store.Route) error {
 			}
 		}
 		r.rtHeaders = append(r.rtHeaders, h)
-	}
-	return nil
-}
-
-func validateIngest(ev *event.Event, routes []store.Route) error {
-	switch {
-	case ev == nil:
-		return errors.New("nil event")
-	case ev.Source == "":
-		return errors.New("event has no source")
-	case ev.ReceivedAt.IsZero():
-		return errors.New("event has no receive time")
-	}
-	for i, rt := range routes {
-		d := rt.Destination
-		if d == "" {
-			return errors.New("empty destination name")
-		}
-		if slices.ContainsFunc(routes[:i], func(e store.Route) bool { return e.Destination == d }) {
-			return fmt.Errorf("destination %q listed twice", d)
-		}
-		if err := store.CheckOrderingKey(rt.OrderingKey); err != nil {
-			return fmt.Errorf("destination %q: %w", d, err)
-		}
 	}
 	return nil
 }
@@ -211,7 +187,7 @@ const insertAttemptsSQL = `INSERT INTO attempts (delivery_id, n, id, started_at,
 // fails the whole call and nothing is written.
 func (s *Store) Complete(ctx context.Context, outcomes []store.Outcome) error {
 	for _, o := range outcomes {
-		if err := validateOutcome(o); err != nil {
+		if err := store.CheckOutcome(o); err != nil {
 			return fmt.Errorf("complete delivery %s: %w", o.DeliveryID, err)
 		}
 	}
@@ -294,25 +270,6 @@ func (s *Store) insertAttempts(ctx context.Context, tx pgx.Tx, outcomes []store.
 	}
 	_, err := tx.Exec(ctx, insertAttemptsSQL, append([]any{dids, num, aids, started, dur, status, errs, outs, resp}, rec.args()...)...)
 	return err
-}
-
-func validateOutcome(o store.Outcome) error {
-	a := o.Attempt
-	switch {
-	case o.DeliveryID == "":
-		return errors.New("no delivery id")
-	case !o.State.Valid(), o.State == event.Discarded: // discarding is by hand
-		return fmt.Errorf("invalid state %q", o.State)
-	case a.N < 1:
-		return fmt.Errorf("attempt number %d, want at least 1", a.N)
-	case a.StartedAt.IsZero():
-		return errors.New("attempt has no start time")
-	case a.DeliveryID != "" && a.DeliveryID != o.DeliveryID:
-		return fmt.Errorf("attempt belongs to delivery %s", a.DeliveryID)
-	case a.Outcome != "" && a.Outcome != o.State:
-		return fmt.Errorf("attempt outcome %q differs from state %q", a.Outcome, o.State)
-	}
-	return nil
 }
 
 const releaseSQL = `UPDATE deliveries d SET lease = '', next_at = $3

@@ -211,7 +211,7 @@ func (s *Store) Discard(ctx context.Context, deliveryID string, now time.Time) e
 
 // Replay creates new pending deliveries of an existing event.
 func (s *Store) Replay(ctx context.Context, eventID string, destinations []string, now time.Time) ([]event.Delivery, error) {
-	if err := validateReplay(destinations, now); err != nil {
+	if err := store.CheckReplay(destinations, now); err != nil {
 		return nil, fmt.Errorf("replay event %s: %w", eventID, err)
 	}
 	var ds []event.Delivery
@@ -238,7 +238,7 @@ func (s *Store) Replay(ctx context.Context, eventID string, destinations []strin
 
 // ReplayMatching replays the events matching f.
 func (s *Store) ReplayMatching(ctx context.Context, f store.EventFilter, destinations []string, now time.Time) (store.Chunk, error) {
-	if err := validateReplay(destinations, now); err != nil {
+	if err := store.CheckReplay(destinations, now); err != nil {
 		return store.Chunk{}, fmt.Errorf("replay events: %w", err)
 	}
 	q := eventQuery(f, "e.id")
@@ -263,21 +263,6 @@ func (s *Store) ReplayMatching(ctx context.Context, f store.EventFilter, destina
 		return store.Chunk{}, fmt.Errorf("replay events: %w", err)
 	}
 	return c, nil
-}
-
-func validateReplay(destinations []string, now time.Time) error {
-	if now.IsZero() {
-		return errors.New("zero time")
-	}
-	for i, d := range destinations {
-		if d == "" {
-			return errors.New("empty destination name")
-		}
-		if slices.Contains(destinations[:i], d) {
-			return fmt.Errorf("destination %q listed twice", d)
-		}
-	}
-	return nil
 }
 
 // replay inserts one new delivery of eventID per destination; with none,

@@ -13,7 +13,7 @@ import (
 // Ingest stores ev and one pending delivery per route, or reports the
 // duplicate it is. An empty ev.ID gets a new id (ev is not modified).
 func (s *Store) Ingest(ctx context.Context, ev *event.Event, routes []store.Route) (store.IngestResult, error) {
-	if err := validateIngest(ev, routes); err != nil {
+	if err := store.CheckIngest(ev, routes); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}
 	if err := s.enter(); err != nil {
@@ -40,32 +40,6 @@ func (s *Store) Ingest(ctx context.Context, ev *event.Event, routes []store.Rout
 		return store.IngestResult{}, fmt.Errorf("ingest event %s: %w", r.eventID, err)
 	}
 	return r.res, nil
-}
-
-func validateIngest(ev *event.Event, routes []store.Route) error {
-	switch {
-	case ev == nil:
-		return errors.New("nil event")
-	case ev.Source == "":
-		return errors.New("event has no source")
-	case ev.ReceivedAt.IsZero():
-		return errors.New("event has no receive time")
-	}
-	for i, rt := range routes {
-		d := rt.Destination
-		if d == "" {
-			return errors.New("empty destination name")
-		}
-		for _, e := range routes[:i] {
-			if d == e.Destination {
-				return fmt.Errorf("destination %q listed twice", d)
-			}
-		}
-		if err := store.CheckOrderingKey(rt.OrderingKey); err != nil {
-			return fmt.Errorf("destination %q: %w", d, err)
-		}
-	}
-	return nil
 }
 
 // Reject records a refused request. An empty r.ID gets a new id.
@@ -118,7 +92,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor ti
 // fails the whole call and nothing is written.
 func (s *Store) Complete(ctx context.Context, outcomes []store.Outcome) error {
 	for _, o := range outcomes {
-		if err := validateOutcome(o); err != nil {
+		if err := store.CheckOutcome(o); err != nil {
 			return fmt.Errorf("complete delivery %s: %w", o.DeliveryID, err)
 		}
 	}
@@ -141,25 +115,6 @@ func (s *Store) Complete(ctx context.Context, outcomes []store.Outcome) error {
 	}
 	if err := s.write(ctx, r); err != nil {
 		return fmt.Errorf("complete: %w", err)
-	}
-	return nil
-}
-
-func validateOutcome(o store.Outcome) error {
-	a := o.Attempt
-	switch {
-	case o.DeliveryID == "":
-		return errors.New("no delivery id")
-	case !o.State.Valid(), o.State == event.Discarded: // discarding is by hand
-		return fmt.Errorf("invalid state %q", o.State)
-	case a.N < 1:
-		return fmt.Errorf("attempt number %d, want at least 1", a.N)
-	case a.StartedAt.IsZero():
-		return errors.New("attempt has no start time")
-	case a.DeliveryID != "" && a.DeliveryID != o.DeliveryID:
-		return fmt.Errorf("attempt belongs to delivery %s", a.DeliveryID)
-	case a.Outcome != "" && a.Outcome != o.State:
-		return fmt.Errorf("attempt outcome %q differs from state %q", a.Outcome, o.State)
 	}
 	return nil
 }
