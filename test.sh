@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite, as CI runs it (.ci/run calls exactly this).
 # It installs what the tests need, then runs vet, the unit, integration and
-# end-to-end tests, after a short pass of every fuzz target.
+# end-to-end tests (with the race detector), after a short pass of every fuzz target.
 #   ./test.sh            everything
 #   FUZZTIME=30s ./test.sh   longer fuzzing (default 5s per target)
 set -euo pipefail
@@ -106,5 +106,8 @@ if [ -z "${HOOKGATE_TEST_AMQP_URL:-}" ]; then
   trap 'scripts/queue-test-servers.sh stop "$HOOKGATE_TEST_QUEUE_DIR" || true; eval "$prev_exit_trap_queues"' EXIT
 fi
 
-echo "== go test"
-go test -count=1 -timeout 15m ./...
+echo "== go test -race"
+# The race detector runs over everything; e2e and conformance build their own
+# (non-race) binaries, so the gateway under load is checked by the unit and
+# integration tests of each package.
+go test -race -count=1 -timeout 15m ./...
