@@ -62,7 +62,7 @@ func (s *scheme) summary() string {
 	}
 	headers := "`" + strings.Join(append([]string{s.header}, s.altHeaders...), "` or `") + "`"
 	if s.listSep != "" {
-		fmt.Fprintf(&b, ", any of a `%s`-separated list in %s", s.listSep, headers)
+		fmt.Fprintf(&b, ", any of a %s-separated list in %s", sepName(s.listSep), headers)
 	} else {
 		fmt.Fprintf(&b, ", in %s", headers)
 	}
@@ -102,4 +102,17 @@ func duration(d time.Duration) string {
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return d.String()
+}
+
+// sepName names a list separator in words, so a space survives rendering.
+func sepName(sep string) string {
+	switch sep {
+	case " ":
+		return "space"
+	case ",":
+		return "comma"
+	case ";":
+		return "semicolon"
+	}
+	return "`" + sep + "`"
 }
