@@ -1,106 +1,22 @@
 package postgres
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"net/http"
-	"runtime"
 	"testing"
-	"time"
 
-	"github.com/hookgate/hookgate/internal/event"
 	"github.com/hookgate/hookgate/internal/store"
 	"github.com/hookgate/hookgate/internal/store/postgres/pgtest"
+	"github.com/hookgate/hookgate/internal/store/storetest"
 )
 
-// BenchmarkIngest measures durable ingests (committed with
-// synchronous_commit=on before return) of 2 KB events with one destination,
-// from 1, 16 and 128 concurrent callers, against the cluster of
-// HOOKGATE_TEST_POSTGRES_DSN. It reports the mean group-commit batch
-// (reqs/commit) and events/s.
-func BenchmarkIngest(b *testing.B) {
-	body := bytes.Repeat([]byte("0123456789abcdef"), 128) // 2 KiB
-	header := http.Header{
-		"Content-Type":        {"application/json"},
-		"User-Agent":          {"GitHub-Hookshot/2b1a7c9"},
-		"X-Github-Delivery":   {"72d3162e-cc78-11e3-81ab-4c9367dc0958"},
-		"X-Github-Event":      {"push"},
-		"X-Hub-Signature-256": {"sha256=6dcb09b5b57875f334f61aebed695e2e4193db5e6dcb09b5b57875f334f61aeb"},
-	}
-	destinations := routesTo("app")
-
-	for _, writers := range []int{1, 16, 128} {
-		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			s := open(b, pgtest.Schema(b), Options{})
-			ctx := context.Background()
-			ingest := func() {
-				ev := &event.Event{
-					Source: "github", Method: "POST", Header: header, Body: body,
-					ReceivedAt: t0, Type: "push",
-				}
-				if _, err := s.Ingest(ctx, ev, destinations); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			before := s.Stats()
-			b.ResetTimer()
-			if writers == 1 {
-				for b.Loop() {
-					ingest()
-				}
-			} else {
-				b.SetParallelism(max(1, writers/runtime.GOMAXPROCS(0)))
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						ingest()
-					}
-				})
-			}
-			b.StopTimer()
-			after := s.Stats()
-			if commits := after.Commits - before.Commits; commits > 0 {
-				b.ReportMetric(float64(after.Requests-before.Requests)/float64(commits), "reqs/commit")
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
-}
-
-// BenchmarkLeaseComplete measures the delivery side: leasing due deliveries
-// 100 at a time and completing each batch with one Complete.
-func BenchmarkLeaseComplete(b *testing.B) {
+// openBench opens a store on a fresh schema of the HOOKGATE_TEST_POSTGRES_DSN
+// cluster (synchronous_commit=on before every return).
+func openBench(b *testing.B) (store.Store, storetest.Counters) {
 	s := open(b, pgtest.Schema(b), Options{})
-	ctx := context.Background()
-	body := bytes.Repeat([]byte("x"), 2048)
-	for i := range b.N {
-		ev := &event.Event{Source: "github", Method: "POST", Body: body, ReceivedAt: t0.Add(time.Duration(i))}
-		if _, err := s.Ingest(ctx, ev, routesTo("app")); err != nil {
-			b.Fatal(err)
-		}
-	}
-	now := t0.Add(time.Hour)
-	outcomes := make([]store.Outcome, 0, 100)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for done := 0; done < b.N; {
-		ds, err := s.Lease(ctx, now, 100, time.Minute)
-		if err != nil || len(ds) == 0 {
-			b.Fatalf("Lease = %d deliveries, %v", len(ds), err)
-		}
-		outcomes = outcomes[:0]
-		for _, d := range ds {
-			outcomes = append(outcomes, store.Outcome{
-				DeliveryID: d.ID, Lease: d.Lease, State: event.Succeeded,
-				Attempt: event.Attempt{N: 1, StartedAt: now, Duration: time.Millisecond, Status: 200},
-			})
-		}
-		if err := s.Complete(ctx, outcomes); err != nil {
-			b.Fatal(err)
-		}
-		done += len(ds)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+	return s, func() (uint64, uint64) { st := s.Stats(); return st.Commits, st.Requests }
 }
+
+// BenchmarkIngest: see storetest.BenchIngest.
+func BenchmarkIngest(b *testing.B) { storetest.BenchIngest(b, openBench) }
+
+// BenchmarkLeaseComplete: see storetest.BenchLeaseComplete.
+func BenchmarkLeaseComplete(b *testing.B) { storetest.BenchLeaseComplete(b, openBench) }
