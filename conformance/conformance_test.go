@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/gatewaytest"
+
 	"github.com/hookgate/hookgate/internal/verify"
 )
 
@@ -46,7 +48,7 @@ func TestConformance(t *testing.T) {
 			bc <- built{bin, nil} // a binary built elsewhere, such as a release
 			return
 		}
-		bin, err := buildHookgate(ctx, dir)
+		bin, err := gatewaytest.Build(ctx, dir)
 		bc <- built{bin, err}
 	}()
 	installModules(ctx, t)
@@ -68,7 +70,7 @@ func TestConformance(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(configYAML(filepath.Join(dir, "data", "hookgate.db"), probe.Sources, names)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		addr = startGateway(t, b.bin, cfg).addr
+		addr = gatewaytest.Start(t, b.bin, cfg, nil).Addr
 	}
 
 	genStart := time.Now()

@@ -1,12 +1,6 @@
 package conformance
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -15,21 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 )
-
-// buildHookgate builds the real binary into dir.
-func buildHookgate(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "hookgate")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hookgate/hookgate/cmd/hookgate").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build cmd/hookgate: %v\n%s", err, out)
-	}
-	return bin, nil
-}
 
 // sourceFieldRE finds the source a `hookgate check` error is about.
 var sourceFieldRE = regexp.MustCompile(`sources\[(\d+)\]`)
@@ -82,79 +63,4 @@ func servable(t *testing.T, bin, dir string, sources map[string]map[string]any) 
 		names = kept
 	}
 	return names, dropped
-}
-
-// gateway is a running `hookgate serve`.
-type gateway struct {
-	cmd    *exec.Cmd
-	addr   string
-	stderr *syncBuffer
-	done   chan struct{}
-	err    error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startGateway runs `hookgate serve --config cfg` and waits for its
-// {"msg":"listening","addr":...} log line. The process is killed when the
-// test ends.
-func startGateway(t *testing.T, bin, cfg string) *gateway {
-	t.Helper()
-	g := &gateway{stderr: &syncBuffer{}, done: make(chan struct{})}
-	g.cmd = exec.Command(bin, "serve", "--config", cfg)
-	pr, pw := io.Pipe()
-	g.cmd.Stdout = io.Discard
-	g.cmd.Stderr = pw
-	if err := g.cmd.Start(); err != nil {
-		t.Fatalf("start hookgate: %v", err)
-	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			g.stderr.Write([]byte(line + "\n"))
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" && rec.Addr != "" {
-				select {
-				case addrc <- rec.Addr:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	go func() {
-		g.err = g.cmd.Wait()
-		pw.Close()
-		close(g.done)
-	}()
-	t.Cleanup(func() {
-		_ = g.cmd.Process.Signal(syscall.SIGKILL)
-		<-g.done
-	})
-	select {
-	case g.addr = <-addrc:
-	case <-g.done:
-		t.Fatalf("hookgate exited before listening: %v\nstderr:\n%s", g.err, g.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("hookgate did not listen within 30s\nstderr:\n%s", g.stderr.String())
-	}
-	return g
 }

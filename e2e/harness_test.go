@@ -3,23 +3,20 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/gatewaytest"
 	"github.com/hookgate/hookgate/internal/verify"
 )
 
@@ -38,11 +35,7 @@ func binary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "hookgate")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/hookgate/hookgate/cmd/hookgate").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binPath, buildErr = gatewaytest.Build(context.Background(), dir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -53,30 +46,10 @@ func binary(t *testing.T) string {
 // gateway is a running hookgate process.
 type gateway struct {
 	t      *testing.T
-	cmd    *exec.Cmd
+	p      *gatewaytest.Process
 	addr   string // host:port it listens on
-	stdout *syncBuffer
-	stderr *syncBuffer
-	done   chan struct{}
-	err    error
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stdout *gatewaytest.Buffer
+	stderr *gatewaytest.Buffer
 }
 
 // writeConfig writes a config file into dir and returns its path.
@@ -92,72 +65,20 @@ func writeConfig(t *testing.T, dir, text string) string {
 // start runs `hookgate serve --config cfg` and waits until it listens.
 func start(t *testing.T, cfg string, env ...string) *gateway {
 	t.Helper()
-	g := &gateway{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	g.cmd = exec.Command(binary(t), "serve", "--config", cfg)
-	g.cmd.Env = append(os.Environ(), env...)
-	g.cmd.Stdout = g.stdout
-	pr, pw := io.Pipe()
-	g.cmd.Stderr = pw
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			g.stderr.Write([]byte(line + "\n"))
-			var rec struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
-				select {
-				case addrc <- rec.Addr:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	go func() {
-		g.err = g.cmd.Wait()
-		pw.Close()
-		close(g.done)
-	}()
-	t.Cleanup(func() { g.kill() })
-	select {
-	case g.addr = <-addrc:
-	case <-g.done:
-		t.Fatalf("hookgate exited before listening: %v\nstderr:\n%s", g.err, g.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("hookgate did not listen within 30s\nstderr:\n%s", g.stderr.String())
-	}
-	return g
+	p := gatewaytest.Start(t, binary(t), cfg, append(os.Environ(), env...))
+	return &gateway{t: t, p: p, addr: p.Addr, stdout: p.Stdout, stderr: p.Stderr}
 }
 
 func (g *gateway) url(path string) string { return "http://" + g.addr + path }
 
 // kill sends SIGKILL and waits.
-func (g *gateway) kill() {
-	if g.cmd.Process != nil {
-		_ = g.cmd.Process.Signal(syscall.SIGKILL)
-	}
-	<-g.done
-}
+func (g *gateway) kill() { g.p.Kill() }
 
 // stop sends SIGTERM and waits for a clean exit.
 func (g *gateway) stop() {
 	g.t.Helper()
-	_ = g.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-g.done:
-	case <-time.After(60 * time.Second):
-		g.t.Fatalf("hookgate did not stop within 60s after SIGTERM\nstderr:\n%s", g.stderr.String())
-	}
-	if g.err != nil {
-		g.t.Fatalf("hookgate exited with %v after SIGTERM\nstderr:\n%s", g.err, g.stderr.String())
+	if err := g.p.Stop(60 * time.Second); err != nil {
+		g.t.Fatal(err)
 	}
 }
 
