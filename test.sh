@@ -3,7 +3,9 @@
 # It installs what the tests need, then runs vet, the unit, integration and
 # end-to-end tests (with the race detector), after a short pass of every fuzz target.
 #   ./test.sh            everything
-#   FUZZTIME=30s ./test.sh   longer fuzzing (default 5s per target)
+#   FUZZTIME=30s ./test.sh   longer fuzzing for the other targets (default 5s per target)
+#   FUZZTIME_LONG=5m ./test.sh   longer fuzzing of the verifiers, the config loader and
+#                                the filter compiler (default 1m per target)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -25,7 +27,11 @@ fi
 echo "== go vet"
 go vet ./...
 
-echo "== fuzz (${FUZZTIME:-5s} per target)"
+# The verifiers (every preset and handshake, the auth schemes), the config loader and the
+# filter compiler are fuzzed for FUZZTIME_LONG each; every other target for
+# FUZZTIME.
+long_fuzz=" FuzzPresets FuzzChallenges FuzzCredentials FuzzBasic FuzzParse FuzzCompile "
+echo "== fuzz (${FUZZTIME_LONG:-1m} for$long_fuzz; ${FUZZTIME:-5s} for the other targets)"
 count_files() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 fuzzlog=$(mktemp)
 trap 'rm -f "$fuzzlog"' EXIT
@@ -33,10 +39,12 @@ trap 'rm -f "$fuzzlog"' EXIT
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-    echo "-- $pkg $target"
+    fuzztime=${FUZZTIME:-5s}
+    case "$long_fuzz" in *" $target "*) fuzztime=${FUZZTIME_LONG:-1m} ;; esac
+    echo "-- $pkg $target ($fuzztime)"
     corpus="$dir/testdata/fuzz/$target"
     before=$(count_files "$corpus")
-    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >"$fuzzlog" 2>&1; then
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$fuzzlog" 2>&1; then
       after=$(count_files "$corpus")
       # Go 1.26's fuzz coordinator can end a clean run with a bare "context
       # deadline exceeded" (golang/go#75804). That, with no failing input
