@@ -27,7 +27,12 @@ func Ceiling() http.Handler {
 // ("http://127.0.0.1:port/"). shutdown stops the server, waiting up to five
 // seconds for requests in flight, and may be called more than once.
 func Serve(h http.Handler) (url string, shutdown func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return ServeAt("127.0.0.1:0", h)
+}
+
+// ServeAt is Serve on the given address.
+func ServeAt(addr string, h http.Handler) (url string, shutdown func(), err error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("serve reference: %w", err)
 	}

@@ -29,6 +29,9 @@ type Report struct {
 	// StatusCounts counts requests by response status; transport failures
 	// are counted under 0.
 	StatusCounts map[int]int `json:"status_counts"`
+	// Accepted counts every 2xx answer, warm-up included: the events the
+	// gateway took, which an end-to-end run waits to see delivered.
+	Accepted int `json:"accepted"`
 	// ErrorSample is one transport error or non-2xx status, to say what went
 	// wrong when Errors is not zero. Empty when there were no errors.
 	ErrorSample string `json:"error_sample,omitempty"`

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Options configure one Run.
@@ -40,9 +42,16 @@ type Options struct {
 	// body, to set signature headers. It must be safe for concurrent use and
 	// must not keep body.
 	Sign func(req *http.Request, body []byte) error
+	// Rate, when not zero, paces the load at this many requests per second
+	// in all (an open-loop load up to what Connections can carry); zero
+	// sends as fast as the connections allow.
+	Rate float64
 	// Progress, when set, gets one line per second: elapsed time, requests/s
-	// over that second and errors so far.
+	// over that second and errors so far, then ProgressExtra's text.
 	Progress io.Writer
+	// ProgressExtra, when set, is called for each progress line and its
+	// text appended (the end-to-end run adds deliveries and backlog).
+	ProgressExtra func(accepted int64) string
 }
 
 func (o Options) withDefaults() Options {
@@ -66,8 +75,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("bench: URL %q: want http://host[:port]/path or https://...", o.URL)
 	case o.Connections < 0 || o.Connections > 1<<16-1:
 		return fmt.Errorf("bench: Connections %d: want 1 to 65535", o.Connections)
-	case o.Duration < 0 || o.Requests < 0 || o.Warmup < 0 || o.BodySize < 0:
-		return errors.New("bench: Duration, Requests, Warmup and BodySize must not be negative")
+	case o.Duration < 0 || o.Requests < 0 || o.Warmup < 0 || o.BodySize < 0 || o.Rate < 0:
+		return errors.New("bench: Duration, Requests, Warmup, BodySize and Rate must not be negative")
 	}
 	return nil
 }
@@ -98,6 +107,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 	start := time.Now()
 	r := &runner{opts: o, rt: tr, bodies: b, measureFrom: start.Add(o.Warmup)}
+	if o.Rate > 0 {
+		r.pace = rate.NewLimiter(rate.Limit(o.Rate), max(1, int(o.Rate/100)))
+	}
 	if o.Duration > 0 {
 		r.deadline = r.measureFrom.Add(o.Duration)
 	}
@@ -110,7 +122,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	wg.Wait()
 	stopProgress()
-	return r.report(workers), ctx.Err()
+	rep := r.report(workers)
+	rep.Accepted = int(r.accepted.Load())
+	return rep, ctx.Err()
 }
 
 // runner is the state shared by one Run's workers.
@@ -121,9 +135,12 @@ type runner struct {
 	measureFrom time.Time
 	deadline    time.Time // zero when only Requests bounds the run
 
+	pace *rate.Limiter // nil without opts.Rate
+
 	tickets  atomic.Int64 // measured requests claimed, against opts.Requests
 	done     atomic.Int64 // requests completed, for progress
 	failures atomic.Int64 // errors, for progress
+	accepted atomic.Int64 // 2xx answers, warm-up included
 }
 
 // worker is one connection's loop and what it recorded. Only its own
@@ -140,6 +157,11 @@ type worker struct {
 
 func (r *runner) work(ctx context.Context, w *worker) {
 	for seq := uint32(0); ctx.Err() == nil; seq++ {
+		if r.pace != nil {
+			if err := r.pace.Wait(ctx); err != nil {
+				return
+			}
+		}
 		began := time.Now()
 		measured := !began.Before(r.measureFrom)
 		if measured && !r.claim(began) {
@@ -154,6 +176,8 @@ func (r *runner) work(ctx context.Context, w *worker) {
 		failed := err != nil || status < 200 || status > 299
 		if failed {
 			r.failures.Add(1)
+		} else {
+			r.accepted.Add(1)
 		}
 		if !measured {
 			continue
@@ -238,8 +262,12 @@ func (r *runner) startProgress(start time.Time) (stop func()) {
 				if prevAt.Before(r.measureFrom) {
 					phase = "  (warm-up)"
 				}
-				fmt.Fprintf(r.opts.Progress, "%4.0fs %10.0f req/s %8d errors%s\n",
-					now.Sub(start).Seconds(), rate, r.failures.Load(), phase)
+				extra := ""
+				if r.opts.ProgressExtra != nil {
+					extra = r.opts.ProgressExtra(r.accepted.Load())
+				}
+				fmt.Fprintf(r.opts.Progress, "%4.0fs %10.0f req/s %8d errors%s%s\n",
+					now.Sub(start).Seconds(), rate, r.failures.Load(), extra, phase)
 				prev, prevAt = done, now
 			}
 		}

@@ -36,6 +36,10 @@ type benchFlags struct {
 	references  bool
 	floorDir    string
 	json        bool
+	rate        float64
+	sink        string
+	drain       time.Duration
+	pid         int
 
 	// serveReference, a hidden flag, makes bench the reference server
 	// itself: the child process each reference runs in (see
@@ -84,6 +88,10 @@ hookgate aims at half of the floor's requests/s or better.`,
 	fs.BoolVar(&f.references, "references", false, "also measure the HTTP ceiling and the durable floor, each in its own process")
 	fs.StringVar(&f.floorDir, "floor-dir", os.TempDir(), "directory for the durable floor's file (put it on the disk hookgate stores on)")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
+	fs.Float64Var(&f.rate, "rate", 0, "pace the load at this many requests/s in all (0: as fast as the connections allow)")
+	fs.StringVar(&f.sink, "sink", "", "end to end: serve a built-in sink on this address (e.g. 127.0.0.1:9099) that the gateway delivers to, and report deliveries/s, backlog and latency")
+	fs.DurationVar(&f.drain, "drain", time.Minute, "end to end: how long to wait after the load for every accepted event to reach the sink")
+	fs.IntVar(&f.pid, "pid", 0, "end to end: the gateway's process id, to report its largest RSS (Linux)")
 	fs.StringVar(&f.serveReference, "serve-reference", "", "serve the reference `floor|ceiling` (its file in --floor-dir), print its URL and serve until stdin closes")
 	_ = fs.MarkHidden("serve-reference") // the flag exists
 	return cmd
@@ -104,6 +112,7 @@ type benchOutput struct {
 	Warmup      time.Duration      `json:"warmup_ns"`
 	BodySize    int                `json:"body_size"`
 	Runs        []benchRun         `json:"runs"`
+	EndToEnd    *benchE2E          `json:"end_to_end,omitempty"`
 	Ratios      map[string]float64 `json:"ratios,omitempty"` // "hookgate/floor": requests/s over requests/s
 }
 
@@ -125,9 +134,21 @@ func runBench(ctx context.Context, e *env, f benchFlags) error {
 		// but the load generator then spends the same CPU on every target.
 		Sign:     sign,
 		Progress: e.stderr,
+		Rate:     f.rate,
 	}
 	out := benchOutput{Connections: f.connections, Duration: opts.Duration, Requests: f.requests, Warmup: f.warmup, BodySize: f.bodySize}
-	if f.url != "" {
+	if f.sink != "" && f.url == "" {
+		return errors.New("bench: --sink needs --url (the gateway to load)")
+	}
+	if f.sink != "" {
+		r, e2e, err := e2eRun(ctx, e, f.url, f.sink, f.drain, f.pid, opts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stderr, e2e)
+		out.Runs = append(out.Runs, benchRun{Name: "hookgate", URL: f.url, Report: r})
+		out.EndToEnd = &e2e
+	} else if f.url != "" {
 		r, err := benchTarget(ctx, e, "hookgate", f.url, opts)
 		if err != nil {
 			return err

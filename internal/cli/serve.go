@@ -12,7 +12,7 @@ import (
 )
 
 func newServeCmd(e *env) *cobra.Command {
-	var path string
+	var path, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the gateway: ingest at /in/{source}, store durably, deliver",
@@ -26,10 +26,18 @@ func newServeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return app.Run(cmd.Context(), cfg, app.Options{Logger: log, Stdout: e.stdout})
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "hookgate.yaml", "config file")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file, for benchmarks")
 	return cmd
 }
 

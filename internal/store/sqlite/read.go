@@ -149,6 +149,13 @@ func (s *Store) read(ctx context.Context, f func(c *readConn) error) error {
 
 // Event returns one event with its body and headers.
 func (s *Store) Event(ctx context.Context, id string) (*event.Event, error) {
+	if ev, ok := s.recent.get(id); ok {
+		if err := s.enter(); err != nil {
+			return nil, fmt.Errorf("get event %s: %w", id, err)
+		}
+		s.leave()
+		return ev, nil
+	}
 	var ev *event.Event
 	err := s.read(ctx, func(c *readConn) error {
 		st, err := c.stmt(`SELECT ` + eventCols + ` FROM events WHERE id = ?1`)

@@ -118,6 +118,8 @@ type Store struct {
 	requests   sync.Pool // of *request
 	readers    *readPool
 	stats      counters
+	// recent holds the last committed events for Event (see recent.go).
+	recent *recentEvents
 }
 
 // Open opens (creating if needed) the database at path, creates its folder if
@@ -140,6 +142,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		uri:        fileURI(abs, opts.vfs),
 		reqs:       make(chan *request, opts.MaxBatch),
 		writerDone: make(chan struct{}),
+		recent:     newRecentEvents(recentBytes),
 	}
 	s.requests.New = func() any { return &request{done: make(chan struct{}, 1)} }
 	s.w, err = openWriter(ctx, s.uri, opts, &s.stats)
