@@ -131,6 +131,9 @@ type Store interface {
 	Retry(ctx context.Context, deliveryID string, now time.Time) error
 	// Admin holds the bulk dead-letter and replay operations.
 	Admin
+	// Query holds the listings and stats of the management API, the web
+	// UI and the metrics, and retention's Purge.
+	Query
 
 	// Event returns one event with its body and headers.
 	Event(ctx context.Context, id string) (*event.Event, error)

@@ -46,6 +46,17 @@ func (c *eventCache) take(id string) (*event.Event, bool) {
 	return nil, false
 }
 
+// forget drops the events with these ids (purged). Only this node's copies:
+// a purge on another node leaves them here until two more Leases.
+func (c *eventCache) forget(ids []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		delete(c.cur, id)
+		delete(c.prev, id)
+	}
+}
+
 // prefetch reads the events of ds and keeps them for Event. It is best
 // effort: on an error Event reads from the database.
 func (s *Store) prefetch(ctx context.Context, ds []event.Delivery) {

@@ -31,7 +31,7 @@ var schemaAdmin string
 // its parameters as they come.
 type filterQuery struct {
 	sql  strings.Builder
-	args []any // string or int64
+	args []any // string, int64 or []byte
 }
 
 // arg adds a parameter and returns its placeholder.
@@ -73,6 +73,8 @@ func (q *filterQuery) bind(st *sqlite3.Stmt) error {
 			b.text(i+1, v)
 		case int64:
 			b.int64(i+1, v)
+		case []byte:
+			b.blob(i+1, v)
 		}
 	}
 	return b.err
