@@ -33,6 +33,10 @@ type Event struct {
 	// webhook-id, ...). Empty when the provider has none. A second request from
 	// the same source with the same DeliveryID is a duplicate.
 	DeliveryID string
+	// TraceParent is the W3C traceparent of the span that received the
+	// event, when tracing is on: its delivery attempts join that trace.
+	// Empty when the event was not traced.
+	TraceParent string
 }
 
 // ContentType returns the Content-Type the sender used.

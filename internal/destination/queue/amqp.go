@@ -102,7 +102,7 @@ func (a *AMQP) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) d
 		return failed(err)
 	}
 	token := attemptToken(d.ID, d.Attempts+1)
-	dc, err := s.ch.PublishWithDeferredConfirm(a.exchange, key, true, false, a.publishing(ev, d))
+	dc, err := s.ch.PublishWithDeferredConfirm(a.exchange, key, true, false, a.publishing(ctx, ev, d))
 	if err != nil {
 		a.drop(s)
 		return failed(fmt.Errorf("publish: %w", err))
@@ -125,9 +125,10 @@ func (a *AMQP) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) d
 	return accepted("confirmed by the broker")
 }
 
-// publishing is the message for ev: persistent, the event id as message id.
-func (a *AMQP) publishing(ev *event.Event, d event.Delivery) amqp.Publishing {
-	meta := metadata(a.headers, ev, d)
+// publishing is the message for ev: persistent, the event id as message id,
+// with the trace context of ctx in its headers.
+func (a *AMQP) publishing(ctx context.Context, ev *event.Event, d event.Delivery) amqp.Publishing {
+	meta := withTrace(ctx, metadata(a.headers, ev, d))
 	table := make(amqp.Table, len(meta))
 	for _, h := range meta {
 		table[h.name] = h.value

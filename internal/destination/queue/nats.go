@@ -106,7 +106,7 @@ func (n *NATS) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) d
 	}
 	msg := nats.NewMsg(n.subject.render(ev, subjectToken))
 	msg.Data = ev.Body
-	for _, h := range metadata(n.headers, ev, d) {
+	for _, h := range withTrace(ctx, metadata(n.headers, ev, d)) {
 		msg.Header.Set(h.name, h.value)
 	}
 	opts := []jetstream.PublishOpt{jetstream.WithMsgID(ev.ID)}

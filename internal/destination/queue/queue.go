@@ -41,6 +41,7 @@ import (
 
 	"github.com/hookgate/hookgate/internal/destination"
 	"github.com/hookgate/hookgate/internal/event"
+	"github.com/hookgate/hookgate/internal/tracing"
 )
 
 // HeaderContentType carries the event's Content-Type, where the system has
@@ -116,6 +117,22 @@ func metadata(static []header, ev *event.Event, d event.Delivery) []header {
 	add(destination.HeaderDeliveryID, d.ID)
 	add(destination.HeaderAttempt, strconv.Itoa(d.Attempts+1))
 	return out
+}
+
+// withTrace adds the W3C trace context of ctx (the delivery attempt's span,
+// when tracing is on) to meta as traceparent and tracestate, the names
+// OpenTelemetry's messaging conventions use, so that a consumer can continue
+// the trace.
+func withTrace(ctx context.Context, meta []header) []header {
+	parent, state := tracing.FromContext(ctx)
+	if parent == "" {
+		return meta
+	}
+	meta = append(meta, header{"traceparent", parent})
+	if state != "" {
+		meta = append(meta, header{"tracestate", clean(state)})
+	}
+	return meta
 }
 
 // clean makes s safe as a header value in every system here.

@@ -114,7 +114,7 @@ func (r *Redis) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) 
 		}
 		return accepted("list length %d", n)
 	}
-	meta := metadata(r.headers, ev, d)
+	meta := withTrace(ctx, metadata(r.headers, ev, d))
 	values := make([]any, 0, 2+2*len(meta))
 	values = append(values, StreamBodyField, ev.Body)
 	for _, h := range meta {

@@ -185,17 +185,18 @@ func (s *SQS) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) de
 	if err != nil {
 		return failed(err)
 	}
-	out, err := client.SendMessage(ctx, s.input(ev, d))
+	out, err := client.SendMessage(ctx, s.input(ctx, ev, d))
 	if err != nil {
 		return s.failure(err)
 	}
 	return accepted("message %s", aws.ToString(out.MessageId))
 }
 
-// input is the SendMessage request for ev.
-func (s *SQS) input(ev *event.Event, d event.Delivery) *sqs.SendMessageInput {
+// input is the SendMessage request for ev, with the trace context of ctx in
+// its attributes.
+func (s *SQS) input(ctx context.Context, ev *event.Event, d event.Delivery) *sqs.SendMessageInput {
 	body, encoded := sqsBody(ev.Body)
-	meta := metadata(s.headers, ev, d)
+	meta := withTrace(ctx, metadata(s.headers, ev, d))
 	if encoded {
 		meta = append(meta, header{HeaderBodyEncoding, "base64"})
 	}

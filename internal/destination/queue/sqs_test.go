@@ -178,7 +178,7 @@ func TestSQSInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := s.input(ev, d)
+		in := s.input(t.Context(), ev, d)
 		if diff := cmp.Diff(tc.group, in.MessageGroupId); diff != "" {
 			t.Errorf("%s: MessageGroupId (-want +got):\n%s", tc.url, diff)
 		}

@@ -20,3 +20,9 @@ func BenchmarkIngest(b *testing.B) { storetest.BenchIngest(b, openBench) }
 
 // BenchmarkLeaseComplete: see storetest.BenchLeaseComplete.
 func BenchmarkLeaseComplete(b *testing.B) { storetest.BenchLeaseComplete(b, openBench) }
+
+// BenchmarkEvents: see storetest.BenchEvents.
+func BenchmarkEvents(b *testing.B) { storetest.BenchEvents(b, openBench) }
+
+// BenchmarkPurge: see storetest.BenchPurge.
+func BenchmarkPurge(b *testing.B) { storetest.BenchPurge(b, openBench) }

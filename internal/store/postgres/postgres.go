@@ -102,6 +102,11 @@ type Options struct {
 	// Logger receives the notification listener's reconnects. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// OnCommit, when set, is called after each committed Ingest and Reject
+	// batch with how many calls it held and how long it took (metrics). It
+	// runs on a writer goroutine, maybe on several at once: it must be
+	// cheap, safe for concurrent use, and must not call the store.
+	OnCommit func(batch int, took time.Duration)
 }
 
 func (o Options) withDefaults() Options {

@@ -93,7 +93,7 @@ func scanDelivery(row scanner, before ...any) (event.Delivery, error) {
 }
 
 // eventCols are the columns scanEvent reads, in order.
-const eventCols = `id, source, delivery_id, type, method, received_at, query, headers, body`
+const eventCols = `id, source, delivery_id, type, method, received_at, query, headers, body, traceparent`
 
 func scanEvent(row scanner) (*event.Event, error) {
 	var (
@@ -101,13 +101,17 @@ func scanEvent(row scanner) (*event.Event, error) {
 		receivedAt int64
 		query      []byte
 		headers    string
+		trace      *string // NULL: not traced
 	)
-	err := row.Scan(&ev.ID, &ev.Source, &ev.DeliveryID, &ev.Type, &ev.Method, &receivedAt, &query, &headers, &ev.Body)
+	err := row.Scan(&ev.ID, &ev.Source, &ev.DeliveryID, &ev.Type, &ev.Method, &receivedAt, &query, &headers, &ev.Body, &trace)
 	if err != nil {
 		return nil, err
 	}
 	ev.ReceivedAt = fromNanos(receivedAt)
 	ev.Query = string(query)
+	if trace != nil {
+		ev.TraceParent = *trace
+	}
 	if ev.Body == nil {
 		ev.Body = []byte{}
 	}

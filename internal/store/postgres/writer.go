@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -125,6 +126,7 @@ func (s *Store) runBatch(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
+	start := time.Now()
 	err := s.writeOnce(live)
 	if err != nil && !isUnavailable(err) && len(live) > 1 {
 		// Something in the batch failed on its own: write each request
@@ -146,6 +148,9 @@ func (s *Store) runBatch(batch []*request) {
 		s.stats.commits.Add(1)
 		s.stats.requests.Add(uint64(len(live)))
 		s.stats.lastBatch.Store(int64(len(live)))
+		if s.opts.OnCommit != nil {
+			s.opts.OnCommit(len(live), time.Since(start))
+		}
 	}
 	for _, r := range live {
 		if r.err != nil {
@@ -169,7 +174,7 @@ const (
 	insertEventsSQL = `WITH ev AS (
 		INSERT INTO events (` + eventCols + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-			$6::bigint[], $7::bytea[], $8::text[], $9::bytea[])
+			$6::bigint[], $7::bytea[], $8::text[], $9::bytea[], $17::text[])
 		ON CONFLICT (source, delivery_id) WHERE delivery_id <> '' DO NOTHING
 		RETURNING id
 	), dl AS (
@@ -282,6 +287,7 @@ func ingestArgs(rs []*request) []any {
 		ids, sources, dids, types, methods, headers = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		at                                          = make([]int64, n)
 		queries, bodies                             = make([][]byte, n), make([][]byte, n)
+		traces                                      = make([]*string, n) // nil: NULL, not traced
 		dIDs, dEvents, dDests                       = make([]string, 0, nd), make([]string, 0, nd), make([]string, 0, nd)
 		dAt                                         = make([]int64, 0, nd)
 		dKeys, dHeaders                             = make([]string, 0, nd), make([]string, 0, nd)
@@ -293,6 +299,9 @@ func ingestArgs(rs []*request) []any {
 		types[i], methods[i], headers[i] = text(ev.Type), text(ev.Method), r.headers
 		at[i] = nanos(ev.ReceivedAt)
 		queries[i], bodies[i] = []byte(ev.Query), nonNil(ev.Body)
+		if ev.TraceParent != "" {
+			traces[i] = &ev.TraceParent
+		}
 		for j, rt := range r.routes {
 			dIDs = append(dIDs, r.ids[j])
 			dEvents = append(dEvents, r.eventID)
@@ -304,7 +313,7 @@ func ingestArgs(rs []*request) []any {
 		}
 	}
 	return []any{ids, sources, dids, types, methods, at, queries, headers, bodies, dIDs, dEvents, dDests, dAt,
-		dKeys, dHeaders, dBodies}
+		dKeys, dHeaders, dBodies, traces}
 }
 
 func rejectArgs(rs []*request) []any {

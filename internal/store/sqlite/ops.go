@@ -51,7 +51,7 @@ func (ws *writeStmts) list() []struct {
 		// The conflict target names the partial dedup index, so a clash on
 		// id is still an error while a duplicate is skipped.
 		{&ws.insertEvent, `INSERT INTO events (` + eventCols + `)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 			ON CONFLICT (source, delivery_id) WHERE delivery_id <> '' DO NOTHING`},
 		{&ws.findDuplicate, `SELECT id FROM events
 			WHERE source = ?1 AND delivery_id = ?2 AND delivery_id <> ''`},
@@ -132,6 +132,7 @@ func (w *writer) ingest(r *request) error {
 	b.text(7, ev.Query)
 	b.rawText(8, r.headers[:r.hdrEnds[0]])
 	b.blob(9, ev.Body)
+	b.nullableText(10, ev.TraceParent)
 	if err := b.exec(); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}

@@ -83,6 +83,17 @@ func (b *binder) blob(i int, v []byte) {
 	}
 }
 
+// nullableText binds v as TEXT, and "" as NULL.
+func (b *binder) nullableText(i int, v string) {
+	if v == "" {
+		if b.err == nil {
+			b.err = b.st.BindNull(i)
+		}
+		return
+	}
+	b.text(i, v)
+}
+
 // nullableBlob binds v as a BLOB, and nil as NULL.
 func (b *binder) nullableBlob(i int, v []byte) {
 	if v == nil {
@@ -134,7 +145,7 @@ func scanDelivery(st *sqlite3.Stmt) (event.Delivery, error) {
 }
 
 // eventCols are the columns scanEvent reads, in order.
-const eventCols = `id, source, delivery_id, type, method, received_at, query, headers, body`
+const eventCols = `id, source, delivery_id, type, method, received_at, query, headers, body, traceparent`
 
 func scanEvent(st *sqlite3.Stmt) (*event.Event, error) {
 	ev := &event.Event{
@@ -146,6 +157,8 @@ func scanEvent(st *sqlite3.Stmt) (*event.Event, error) {
 		ReceivedAt: fromNanos(st.ColumnInt64(5)),
 		Query:      st.ColumnText(6),
 		Body:       st.ColumnBlob(8, []byte{}),
+		// NULL (not traced) reads as "".
+		TraceParent: st.ColumnText(9),
 	}
 	if err := json.Unmarshal(st.ColumnRawText(7), &ev.Header); err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ var schemaRoutes string
 // migrations[i] moves a database from schema version i to i+1; the version is
 // kept in PRAGMA user_version. Append to change the schema; never edit an
 // entry that has shipped.
-var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin}
+var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin, schemaQuery, schemaTrace}
 
 // migrate brings the database on c up to the newest schema version in one
 // transaction. It refuses a database made by a newer hookgate, and one it

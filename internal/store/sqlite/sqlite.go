@@ -5,9 +5,10 @@
 //
 // SQLite lets one connection write at a time, and with synchronous=FULL every
 // commit waits for an fsync, which costs far more than the SQL around it. So
-// every write (Ingest, Reject, Lease, Complete, Release, Retry, Ping, and the
-// by-hand operations of admin.go) is a request sent over a channel to one
-// writer goroutine that owns the only write connection. The writer takes
+// every write (Ingest, Reject, Lease, Complete, Release, Retry, Ping, the
+// by-hand operations of admin.go, and Purge, in a transaction of its own) is
+// a request sent over a channel to one writer goroutine that owns the only
+// write connection. The writer takes
 // everything pending (up to Options.MaxBatch
 // requests), runs it in one transaction, commits once, and only then answers
 // each caller. Under load hundreds of ingests share one fsync; alone, a write
@@ -83,6 +84,11 @@ type Options struct {
 	// BusyTimeout is how long a connection waits for a lock held by another
 	// process (a backup, the sqlite3 shell) before failing. Default 5s.
 	BusyTimeout time.Duration
+	// OnCommit, when set, is called after each committed transaction with
+	// how many write requests it held (of every kind) and how long it took,
+	// fsync included (metrics). It runs on the writer goroutine: it must
+	// be cheap and must not call the store.
+	OnCommit func(batch int, took time.Duration)
 
 	// vfs names the registered SQLite VFS to use. Default walVFS; tests
 	// wrap it to count fsyncs and inject disk errors.

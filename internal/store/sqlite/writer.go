@@ -55,6 +55,10 @@ type request struct {
 	// fn is kindFunc's work. It may run twice (see commit), so it must set
 	// its results afresh each time.
 	fn func(w *writer) error
+	// alone runs the request in a transaction of its own, not batched with
+	// others: a purge, whose work would otherwise hold up the commit of
+	// the ingests batched with it, and be run twice if one of them failed.
+	alone bool
 
 	// Results.
 	res    store.IngestResult
@@ -199,20 +203,33 @@ func (w *writer) close() error {
 }
 
 // run is the writer goroutine: it takes whatever requests are pending, up to
-// maxBatch, and commits them together, until reqs is closed and drained.
+// maxBatch, and commits them together, until reqs is closed and drained. A
+// request marked alone gets a transaction of its own.
 func (w *writer) run(reqs <-chan *request, done chan<- struct{}) {
 	defer close(done)
 	batch := make([]*request, 0, w.maxBatch)
-	for r := range reqs {
+	var next *request // a request that runs alone, taken while filling
+	for {
+		r := next
+		if next = nil; r == nil {
+			var ok bool
+			if r, ok = <-reqs; !ok {
+				return
+			}
+		}
 		batch = append(batch[:0], r)
 	fill:
-		for len(batch) < w.maxBatch {
+		for len(batch) < w.maxBatch && !r.alone {
 			select {
-			case r, ok := <-reqs:
+			case o, ok := <-reqs:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, r)
+				if o.alone {
+					next = o
+					break fill
+				}
+				batch = append(batch, o)
 			default:
 				break fill
 			}
@@ -238,6 +255,7 @@ func (w *writer) runBatch(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
+	start := time.Now()
 	if err := w.commit(live); err != nil {
 		w.stats.failures.Add(1)
 		err = unavailable(err)
@@ -249,6 +267,9 @@ func (w *writer) runBatch(batch []*request) {
 		w.stats.requests.Add(uint64(len(live)))
 		w.stats.lastBatch.Store(int64(len(live)))
 		w.stats.walPages.Store(int64(w.walPages))
+		if w.opts.OnCommit != nil {
+			w.opts.OnCommit(len(live), time.Since(start))
+		}
 	}
 	for _, r := range live {
 		r.done <- struct{}{}

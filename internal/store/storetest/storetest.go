@@ -83,6 +83,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Closed", testClosed},
 	}
 	tests = append(tests, adminTests...)
+	tests = append(tests, queryTests...)
+	tests = append(tests, traceTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
