@@ -14,6 +14,19 @@ import (
 	"github.com/hookgate/hookgate/internal/store"
 )
 
+// adminToken is the management API token of the e2e configs that use the
+// API commands.
+const adminToken = "e2e-admin-token-0123456789"
+
+// apiConfig is the api section that lets adminToken in.
+const apiConfig = "api: { tokens: [ { name: ops, token: " + adminToken + ", scope: admin } ] }\n"
+
+// hookgateAPI runs an API command of the binary against g, as hookgate does.
+func hookgateAPI(t *testing.T, g *gateway, args ...string) string {
+	t.Helper()
+	return hookgate(t, append(args, "--gateway", g.url(""), "--token", adminToken)...)
+}
+
 // hookgate runs the binary with args and returns its combined output,
 // failing the test if it fails.
 func hookgate(t *testing.T, args ...string) string {
@@ -64,7 +77,7 @@ destinations:
 routes:
   - { from: [orders], to: [a, b] }
   - { from: [shop], to: [a] }
-`, db, a.url, b.url))
+`+apiConfig, db, a.url, b.url))
 	g := start(t, cfg)
 	send := func(source string, n int) []string {
 		var ids []string
@@ -91,8 +104,7 @@ routes:
 		s.failNext = 0
 		s.mu.Unlock()
 	}
-	if out := hookgate(t, "dead", "retry", "--all", "--source", "orders", "--destination", "a", "--config", cfg); out !=
-		"retrying 4 dead deliveries\n4 of 4\nretried 4 dead deliveries\n" {
+	if out := hookgateAPI(t, g, "dead", "retry", "--all", "--source", "orders", "--destination", "a"); out != "retried 4 dead deliveries\n" {
 		t.Errorf("dead retry --all printed:\n%s", out)
 	}
 	waitFor(t, 20*time.Second, "the 4 retried deliveries", func() bool { return a.count() >= 4 })
@@ -103,18 +115,18 @@ routes:
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries of %s: %v, %v", shop[0], ds, err)
 	}
-	hookgate(t, "dead", "discard", "--config", cfg, ds[0].ID)
-	if out := hookgate(t, "dead", "retry", "--all", "--source", "shop", "--config", cfg); !strings.HasSuffix(out, "retried 2 dead deliveries\n") {
+	hookgateAPI(t, g, "dead", "discard", ds[0].ID)
+	if out := hookgateAPI(t, g, "dead", "retry", "--all", "--source", "shop"); out != "retried 2 dead deliveries\n" {
 		t.Errorf("dead retry --all --source shop printed:\n%s", out)
 	}
 	waitFor(t, 20*time.Second, "shop's 2 retried deliveries", func() bool { return a.count() >= 6 })
 
 	// Replays: shop's events to b (which they never went to), and one
 	// order by id, to its destinations.
-	if out := hookgate(t, "replay", "--source", "shop", "--to", "b", "--config", cfg); !strings.HasSuffix(out, "replayed 3 events: 3 new deliveries\n") {
+	if out := hookgateAPI(t, g, "replay", "--source", "shop", "--to", "b"); out != "replayed 3 events: 3 new deliveries\n" {
 		t.Errorf("replay --source shop printed:\n%s", out)
 	}
-	if out := hookgate(t, "replay", orders[1], "--config", cfg); out != fmt.Sprintf("replayed %s to a, b\n", orders[1]) {
+	if out := hookgateAPI(t, g, "replay", orders[1]); out != fmt.Sprintf("replayed %s to a, b\n", orders[1]) {
 		t.Errorf("replay by id printed:\n%s", out)
 	}
 	waitFor(t, 20*time.Second, "the replays", func() bool { return a.count() >= 7 && b.count() >= 4 })

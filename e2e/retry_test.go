@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/api"
 	"github.com/hookgate/hookgate/internal/event"
 	"github.com/hookgate/hookgate/internal/store"
 )
@@ -117,12 +117,19 @@ routes:
 }
 
 // A dead delivery is listed by `hookgate dead ls` and, once retried with
-// `hookgate dead retry`, delivered by the next gateway run.
+// `hookgate dead retry`, delivered by the running gateway. The management
+// API is served on api.listen alone, not on the main listener.
 func TestDeadRetry(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	down := &counting{failStatus: http.StatusBadGateway}
 	down.fails.Store(2)
+	ln, err := listenLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiAddr := ln.Addr().String()
+	ln.Close()
 	cfg := writeConfig(t, dir, fmt.Sprintf(`listen: "127.0.0.1:0"
 storage: { driver: sqlite, path: %q }
 delivery: { poll: 20ms }
@@ -132,41 +139,54 @@ destinations:
   - { name: down, url: %q, timeout: 2s, retry: { max_attempts: 2, initial: 10ms, max: 20ms } }
 routes:
   - { from: [orders], to: [down] }
-`, filepath.Join(dir, "hookgate.db"), serveLocal(t, down)))
+api:
+  listen: %q
+  tokens: [ { name: ops, token: %s, scope: admin } ]
+`, filepath.Join(dir, "hookgate.db"), serveLocal(t, down), apiAddr, adminToken))
 	g := start(t, cfg)
 	id, _ := accepted(t, signed(t, "hmac", "s3cret", g.url("/in/orders"), []byte(`{"n":2}`), nil))
 	waitFor(t, 20*time.Second, "2 failed attempts", func() bool { return down.hits.Load() >= 2 })
 	time.Sleep(200 * time.Millisecond)
-	g.stop()
 
-	out, err := exec.Command(binary(t), "dead", "ls", "--config", cfg, "--json").CombinedOutput()
+	call := func(args ...string) ([]byte, error) {
+		return exec.Command(binary(t), append(args, "--gateway", "http://"+apiAddr, "--token", adminToken)...).CombinedOutput()
+	}
+	out, err := call("dead", "ls", "--json")
 	if err != nil {
 		t.Fatalf("dead ls: %v\n%s", err, out)
 	}
-	var dead []event.Delivery
+	var dead api.DeliveryList
 	if err := json.Unmarshal(out, &dead); err != nil {
 		t.Fatalf("dead ls --json: %v\n%s", err, out)
 	}
-	if len(dead) != 1 || dead[0].EventID != id || dead[0].Attempts != 2 {
+	if len(dead.Deliveries) != 1 || dead.Deliveries[0].EventID != id || dead.Deliveries[0].Attempts != 2 {
 		t.Fatalf("dead ls: got %+v, want one dead delivery of event %s with 2 attempts", dead, id)
 	}
-	if out, err := exec.Command(binary(t), "dead", "retry", "--config", cfg, dead[0].ID).CombinedOutput(); err != nil {
+	d := dead.Deliveries[0]
+	if out, err := call("dead", "retry", d.ID); err != nil {
 		t.Fatalf("dead retry: %v\n%s", err, out)
 	}
-	if out, err := exec.Command(binary(t), "dead", "retry", "--config", cfg, "no-such-id").CombinedOutput(); err == nil || !strings.Contains(string(out), "no dead delivery") {
+	if out, err := call("dead", "retry", "no-such-id"); err == nil || string(out) != "hookgate: 404: no delivery with id no-such-id\n" {
 		t.Errorf("dead retry of an unknown id: err %v, output %s; want a failure naming it", err, out)
 	}
-
-	g2 := start(t, cfg) // the sink now answers 200
+	// The sink now answers 200: the running gateway delivers the retry.
 	waitFor(t, 20*time.Second, "the retried delivery", func() bool { return down.hits.Load() >= 3 })
-	time.Sleep(100 * time.Millisecond)
-	g2.stop()
-	st := openStore(t, filepath.Join(dir, "hookgate.db"))
-	d, err := st.Delivery(context.Background(), dead[0].ID)
+	resp, err := http.Get(g.url("/api/v1/stats"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.State != event.Succeeded || d.Attempts != 3 {
-		t.Errorf("after retry: state %s with %d attempts, want succeeded with 3", d.State, d.Attempts)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("main listener answered %d to /api/v1/stats, want 404 (api.listen serves the API)", resp.StatusCode)
+	}
+	time.Sleep(100 * time.Millisecond)
+	g.stop()
+	st := openStore(t, filepath.Join(dir, "hookgate.db"))
+	got, err := st.Delivery(context.Background(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != event.Succeeded || got.Attempts != 3 {
+		t.Errorf("after retry: state %s with %d attempts, want succeeded with 3", got.State, got.Attempts)
 	}
 }
