@@ -71,4 +71,10 @@ routes:
 			t.Fatalf("check quickstart: %v\n%s", err, out)
 		}
 	})
+	t.Run("check accepts the https example", func(t *testing.T) {
+		out, err := exec.Command(binary(t), "check", "--config", filepath.Join("..", "examples", "https.yaml")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("check https: %v\n%s", err, out)
+		}
+	})
 }

@@ -11,7 +11,7 @@ import (
 // Validate.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.yaml")
-	seeds = append(seeds, filepath.Join("..", "..", "examples", "quickstart.yaml"))
+	seeds = append(seeds, filepath.Join("..", "..", "examples", "quickstart.yaml"), filepath.Join("..", "..", "examples", "https.yaml"))
 	for _, path := range seeds {
 		data, err := os.ReadFile(path)
 		if err != nil {
