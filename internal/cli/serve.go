@@ -33,7 +33,13 @@ func newServeCmd(e *env) *cobra.Command {
 				}
 				defer stop()
 			}
-			return app.Run(cmd.Context(), cfg, app.Options{Logger: log, Stdout: e.stdout})
+			hup, stopHUP, err := reloadSignals(cfg)
+			if err != nil {
+				return err
+			}
+			defer stopHUP()
+			reload := func() (*config.Config, error) { return loadConfig(e, path) }
+			return app.Run(cmd.Context(), cfg, app.Options{Logger: log, Stdout: e.stdout, LoadConfig: reload, Reload: hup})
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "hookgate.yaml", "config file")
