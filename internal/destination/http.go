@@ -14,7 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/hookgate/hookgate/internal/event"
+	"github.com/hookgate/hookgate/internal/tracing"
 )
 
 // drainLimit bounds how much of an answer past MaxResponse is read and
@@ -191,6 +194,8 @@ func (h *HTTP) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) R
 		return Result{Err: fmt.Errorf("build request: %w", err)}
 	}
 	h.setHeaders(req, ev, d)
+	// The attempt's span, when tracing is on: the receiver continues the trace.
+	tracing.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	if err := h.signer.sign(req); err != nil {
 		return Result{Err: err}
 	}
@@ -213,6 +218,11 @@ func (h *HTTP) Deliver(ctx context.Context, ev *event.Event, d event.Delivery) R
 func (h *HTTP) setHeaders(req *http.Request, ev *event.Event, d event.Delivery) {
 	if ct := ev.ContentType(); ct != "" {
 		req.Header.Set("Content-Type", ct)
+	}
+	// The body goes out as it came, still compressed if it was: say so,
+	// unless a transform replaced it.
+	if ce := ev.Header.Get("Content-Encoding"); ce != "" && d.Body == nil {
+		req.Header.Set("Content-Encoding", ce)
 	}
 	req.Header.Set("User-Agent", userAgent)
 	for k, vs := range h.header {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
@@ -137,10 +138,13 @@ func queryMap(raw string) map[string]string {
 }
 
 // parseBody is the body as JSON, or null when it is not JSON. Numbers are
-// doubles, as in JavaScript.
+// doubles, as in JavaScript. JSON is UTF-8 (RFC 8259): a body that is not
+// valid UTF-8 is not JSON, though encoding/json would read it with its bad
+// bytes replaced by U+FFFD, so that a filter could match a body that a
+// strict receiver refuses.
 func parseBody(b []byte) ref.Val {
 	var x any
-	if len(b) == 0 || json.Unmarshal(b, &x) != nil {
+	if len(b) == 0 || !utf8.Valid(b) || json.Unmarshal(b, &x) != nil {
 		return types.NullValue
 	}
 	return types.DefaultTypeAdapter.NativeToValue(x)
