@@ -24,6 +24,34 @@ else
   echo "test.sh: node or npm missing; the conformance test will be skipped" >&2
 fi
 
+echo "== tools from Debian packages (chromium, systemd-analyze, strace)"
+# internal/ui's browser test drives a headless Chromium (chromedp; screenshots
+# go to $HOOKGATE_ARTIFACTS/ui, default artifacts/ui); deploy/'s test verifies
+# the systemd unit with systemd-analyze; e2e's path-traversal test watches the
+# gateway's file system calls with strace. Missing ones are installed in one
+# apt-get run (as root). Tests that need a missing tool skip, except under
+# CI=true, where they fail.
+missing_pkgs=()
+command -v chromium >/dev/null || missing_pkgs+=(chromium)
+command -v systemd-analyze >/dev/null || missing_pkgs+=(systemd)
+command -v strace >/dev/null || missing_pkgs+=(strace)
+if [ ${#missing_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    (apt-get update -qq && apt-get install -y -qq "${missing_pkgs[@]}" >/dev/null) \
+      || echo "test.sh: apt-get install ${missing_pkgs[*]} failed" >&2
+  fi
+  for tool in chromium systemd-analyze strace; do
+    if ! command -v "$tool" >/dev/null; then
+      if [ "${CI:-}" = true ]; then
+        echo "test.sh: $tool is required under CI=true and could not be installed (apt-get install ${missing_pkgs[*]})" >&2
+        exit 1
+      fi
+      echo "test.sh: $tool not found; the tests that need it will be skipped" >&2
+    fi
+  done
+fi
+
 echo "== go vet"
 go vet ./...
 

@@ -13,11 +13,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/config"
 	"github.com/hookgate/hookgate/internal/deliver"
 	"github.com/hookgate/hookgate/internal/ingest"
+	"github.com/hookgate/hookgate/internal/retention"
 	"github.com/hookgate/hookgate/internal/server"
 	"github.com/hookgate/hookgate/internal/store"
 	"github.com/hookgate/hookgate/internal/store/postgres"
@@ -33,6 +35,12 @@ type Options struct {
 	// Listening, if set, is called with the address once the listener is
 	// open (tests and `--listen 127.0.0.1:0` use it).
 	Listening func(addr net.Addr)
+	// LoadConfig reads the config file again for a reload, exactly as the
+	// config given to Run was read. Nil turns reloading off.
+	LoadConfig func() (*config.Config, error)
+	// Reload: every signal received reloads the config (serve sends
+	// SIGHUP here). See reload.go for what a reload changes. Optional.
+	Reload <-chan os.Signal
 }
 
 // Run runs the gateway described by cfg until ctx is cancelled, then shuts
@@ -48,10 +56,20 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		return err
 	}
 	p.setRouteLogger(log)
-	st, err := openStoreLog(ctx, cfg.Storage, log)
+	tl, err := newTLS(cfg, log)
 	if err != nil {
 		return err
 	}
+	obs, err := newObserve(ctx, cfg, log) // observe.go
+	if err != nil {
+		return err
+	}
+	defer obs.shutdown(log)
+	st, err := openStoreLog(ctx, cfg.Storage, log, obs.commitHook)
+	if err != nil {
+		return err
+	}
+	obs.watchBacklog(st, log)
 	worker, err := deliver.New(deliver.Config{
 		Store:    st,
 		Targets:  p.Targets,
@@ -59,6 +77,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		LeaseFor: cfg.Delivery.Lease.D(),
 		Poll:     cfg.Delivery.Poll.D(),
 		Logger:   log,
+		Observer: obs.metrics,
+		Tracer:   obs.tracer,
 	})
 	if err != nil {
 		st.Close()
@@ -71,36 +91,55 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 			return fmt.Errorf("subscribe to store notifications: %w", err)
 		}
 	}
-	handler := server.New(server.Deps{
-		Ingest: ingest.New(p.Sources, st, ingest.Options{Notify: worker.Notify, Logger: log}),
-		Ready:  st.Ping,
-		Logger: log,
-	})
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
-		ReadTimeout:       cfg.Server.ReadTimeout.D(),
-		WriteTimeout:      cfg.Server.WriteTimeout.D(),
-		IdleTimeout:       cfg.Server.IdleTimeout.D(),
-		MaxHeaderBytes:    int(cfg.Server.MaxHeaderBytes),
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ing := ingest.New(p.Sources, st, ingest.Options{Notify: worker.Notify, Logger: log, Observer: obs.metrics, Tracer: obs.tracer})
+	gw := newLive(cfg, p, ing, worker, st, o, log) // gw.Reload reloads the config
+	// The management API (api.go), on the main listener or api.listen.
+	apiSrv, err := newAPIServer(cfg, gw, st, worker, obs, tl, log)
 	if err != nil {
 		st.Close()
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
+	defer apiSrv.closeListener() // if the gateway fails to start
+	handler := server.New(server.Deps{
+		Ingest: ing,
+		Ready:  st.Ping,
+		Logger: log,
+		Listen: gw.setListenHub(listenHub(p, st, log)), // listen.go
+		API:    apiSrv.mainHandler(),                   // nil when api.listen serves it
+		UI:     apiSrv.mainUI(),                        // nil when off or on api.listen
+		// Metrics: nil when off, or when api.listen serves them (observe.go).
+		Metrics:     obs.mainHandler(cfg),
+		MetricsPath: cfg.Metrics.Path,
+	})
+	srv := newHTTPServer(cfg.Server, handler, log)
+	ln, err := listen(cfg.Listen, tl)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	stopACME, err := startACME(cfg, tl, ln.Addr(), log)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return err
+	}
+	defer stopACME()
 	if err := worker.Start(ctx); err != nil {
 		ln.Close()
 		st.Close()
 		return err
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "sources", len(p.Sources), "destinations", len(p.Targets), "storage", cfg.Storage.Driver)
+	apiSrv.start(log)
+	// Retention purges in the background; it stops before the store closes.
+	stopRetention := retention.Start(ctx, st, cfg.Retention, retention.SystemClock{}, log)
+	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme(tl), "sources", len(p.Sources), "destinations", len(p.Targets), "storage", cfg.Storage.Driver)
 	if o.Listening != nil {
 		o.Listening(ln.Addr())
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	reloads := gw.watch(reloadCtx, o.Reload)
 
 	var serveErr error
 	select {
@@ -108,14 +147,17 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	case serveErr = <-served:
 		log.Error("server stopped", "err", serveErr)
 	}
-	return shutdown(cfg.Server.ShutdownTimeout.D(), log, srv, worker, p, st, serveErr)
+	stopReloads()
+	<-reloads
+	stopRetention()
+	return shutdown(cfg.Server.ShutdownTimeout.D(), log, srv, apiSrv, worker, gw, st, serveErr)
 }
 
 // shutdown drains in order: the HTTP server (in-flight requests finish, so
 // every acknowledged write is committed), then the workers (in-flight
 // attempts finish up to the deadline, the rest are released), then the
 // destinations' connections, then the store.
-func shutdown(timeout time.Duration, log *slog.Logger, srv *http.Server, worker *deliver.Worker, p *Plan, st store.Store, serveErr error) error {
+func shutdown(timeout time.Duration, log *slog.Logger, srv *http.Server, apiSrv *apiServer, worker *deliver.Worker, gw *live, st store.Store, serveErr error) error {
 	log.Info("shutting down", "timeout", timeout.String())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -126,6 +168,10 @@ func shutdown(timeout time.Duration, log *slog.Logger, srv *http.Server, worker 
 	if err := srv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain requests: %w", err))
 	}
+	if err := apiSrv.shutdown(ctx); err != nil { // api.listen's requests, then bulk jobs
+		errs = append(errs, err)
+	}
+	p := gw.close() // no reload from here on: the plan in use is final
 	if err := worker.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain deliveries: %w", err))
 	}
@@ -150,21 +196,22 @@ type notifier interface {
 var _ notifier = (*postgres.Store)(nil)
 
 func openStore(ctx context.Context, s config.Storage) (store.Store, error) {
-	return openStoreLog(ctx, s, slog.Default())
+	return openStoreLog(ctx, s, slog.Default(), nil)
 }
 
 // openStoreLog is openStore with the logger for the store's background work
-// (postgres: the notification listener's reconnects).
-func openStoreLog(ctx context.Context, s config.Storage, log *slog.Logger) (store.Store, error) {
+// (postgres: the notification listener's reconnects) and, when not nil, the
+// hook that makes each engine's commit observer (metrics).
+func openStoreLog(ctx context.Context, s config.Storage, log *slog.Logger, onCommit func(engine string) func(int, time.Duration)) (store.Store, error) {
 	switch s.Driver {
 	case "sqlite":
-		st, err := sqlite.Open(ctx, s.Path, sqlite.Options{})
+		st, err := sqlite.Open(ctx, s.Path, sqlite.Options{OnCommit: commitHook(onCommit, "sqlite")})
 		if err != nil {
 			return nil, fmt.Errorf("open storage: %w", err)
 		}
 		return st, nil
 	case "postgres":
-		st, err := postgres.Open(ctx, s.DSN, postgres.Options{Logger: log})
+		st, err := postgres.Open(ctx, s.DSN, postgres.Options{Logger: log, OnCommit: commitHook(onCommit, "postgres")})
 		if err != nil {
 			return nil, fmt.Errorf("open storage: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/hookgate/hookgate/internal/deliver"
 	"github.com/hookgate/hookgate/internal/destination"
 	"github.com/hookgate/hookgate/internal/ingest"
+	listendest "github.com/hookgate/hookgate/internal/listen" // app has a func listen
 	"github.com/hookgate/hookgate/internal/route"
 	"github.com/hookgate/hookgate/internal/verify"
 )
@@ -92,6 +93,8 @@ func newDestination(d config.Destination, stdout io.Writer) (destination.Destina
 		return newS3(d)
 	case "amqp", "redis", "beanstalkd", "nats", "sqs":
 		return newQueue(d)
+	case "listen":
+		return listendest.New(d.Name, d.Listen.Token), nil
 	default:
 		return nil, fmt.Errorf("unknown type %q", d.Type)
 	}

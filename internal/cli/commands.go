@@ -13,5 +13,10 @@ func commands(e *env) []*cobra.Command {
 		newProvidersCmd(e),
 		newMigrateCmd(e),
 		newReplayCmd(e),
+		newEventsCmd(e),
+		newDeliveriesCmd(e),
+		newStatsCmd(e),
+		newListenCmd(e),
+		newReloadCmd(e),
 	}
 }

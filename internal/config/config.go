@@ -31,6 +31,8 @@ type Config struct {
 	Server Server `yaml:"server"`
 	// Delivery tunes the delivery workers.
 	Delivery Delivery `yaml:"delivery"`
+	// Retention says how long stored records are kept (see Retention).
+	Retention Retention `yaml:"retention"`
 	// Log configures structured logging.
 	Log Log `yaml:"log"`
 	// Sources are the endpoints providers send to, each served at /in/{name}.
@@ -39,6 +41,11 @@ type Config struct {
 	Destinations []Destination `yaml:"destinations"`
 	// Routes connect sources to destinations.
 	Routes []Route `yaml:"routes"`
+	// API configures the management API (see API).
+	API API `yaml:"api"`
+	// Metrics and Tracing configure observability (see observe.go).
+	Metrics Metrics `yaml:"metrics"`
+	Tracing Tracing `yaml:"tracing"`
 
 	// File is the path the config was read from (set by Load and Parse).
 	File string `yaml:"-"`
@@ -71,6 +78,12 @@ type Server struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// MaxHeaderBytes bounds request headers. Default 64KiB.
 	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// TLS serves HTTPS, from certificate files or ACME (see TLS).
+	// Optional: plain HTTP, for use behind a proxy that terminates TLS.
+	TLS *TLS `yaml:"tls"`
+	// PIDFile, when set, is where `hookgate serve` writes its process id
+	// (removed on exit), for `hookgate reload --pid-file`. Optional.
+	PIDFile string `yaml:"pid_file"`
 }
 
 // Delivery tunes the delivery workers.
@@ -186,8 +199,9 @@ type Destination struct {
 	// '-' and '_'. Required; unique among destinations.
 	Name string `yaml:"name"`
 	// Type is "http" (the default when url is set), "log", "exec", "file",
-	// "s3", or a queue: "amqp", "redis", "beanstalkd", "nats" or "sqs" (the
-	// default when that block is set); see docs/destinations.md.
+	// "s3", a queue: "amqp", "redis", "beanstalkd", "nats" or "sqs", or
+	// "listen" (the default when that block is set); see
+	// docs/destinations.md.
 	Type string `yaml:"type"`
 	// URL is the HTTP destination's address: an absolute http or https URL.
 	// Required for type http; not allowed for type log.
@@ -245,6 +259,9 @@ type Destination struct {
 	NATS *NATSDestination `yaml:"nats"`
 	// SQS configures type sqs: Amazon SQS (see SQSDestination).
 	SQS *SQSDestination `yaml:"sqs"`
+	// Listen configures type listen: `hookgate listen` (see
+	// ListenDestination).
+	Listen *ListenDestination `yaml:"listen"`
 
 	// Line is where the destination starts in the file (set by Load and
 	// Parse).

@@ -56,8 +56,11 @@ func TestIssueExample(t *testing.T) {
 			ShutdownTimeout:   Duration(30 * time.Second),
 			MaxHeaderBytes:    64 * KiB,
 		},
-		Delivery: Delivery{Batch: 128, Lease: Duration(time.Minute), Poll: Duration(time.Second)},
-		Log:      Log{Level: "info", Format: "json"},
+		Delivery:  Delivery{Batch: 128, Lease: Duration(time.Minute), Poll: Duration(time.Second)},
+		Retention: defaultRetention,
+		Metrics:   defaultMetrics,
+		Tracing:   defaultTracing,
+		Log:       Log{Level: "info", Format: "json"},
 		Sources: []Source{
 			{Name: "github", Provider: "github", Secret: "gh-secret", MaxBody: MiB, Line: 4},
 			{Name: "x", Provider: "x", Secret: "x-secret", MaxBody: MiB, Line: 5},
@@ -168,8 +171,11 @@ routes:
 			ShutdownTimeout:   Duration(30 * time.Second),
 			MaxHeaderBytes:    64 << 10,
 		},
-		Delivery: Delivery{Batch: 128, Lease: Duration(time.Minute), Poll: Duration(time.Second)},
-		Log:      Log{Level: "info", Format: "json"},
+		Delivery:  Delivery{Batch: 128, Lease: Duration(time.Minute), Poll: Duration(time.Second)},
+		Retention: defaultRetention,
+		Metrics:   defaultMetrics,
+		Tracing:   defaultTracing,
+		Log:       Log{Level: "info", Format: "json"},
 		Sources: []Source{{Name: "hooks", Provider: "hmac", Secret: "s", MaxBody: 1 << 20, Line: 3,
 			HMAC: &HMAC{Header: "x-sig", Algorithm: "sha256", Encoding: "hex"}}},
 		Destinations: []Destination{
@@ -392,6 +398,11 @@ destinations[0].retry.max_attempts: must be greater than 0
 destinations[0].retry.initial: must be greater than 0
 destinations[0].retry.max: must be greater than 0
 routes[0].to[0]: unknown destination "nope"
+retention.events: must be greater than 0, or off
+retention.dead: must be greater than 0, or off
+retention.rejections: must be greater than 0, or off
+retention.interval: must be greater than 0
+retention.batch: must be greater than 0
 line 7: sources[1].name: duplicate name "a" (also sources[0])
 line 7: sources[1].provider: required
 line 7: sources[1].max_body: must be greater than 0`
@@ -424,8 +435,11 @@ func TestFullConfig(t *testing.T) {
 			ShutdownTimeout:   Duration(45 * time.Second),
 			MaxHeaderBytes:    32 * KiB,
 		},
-		Delivery: Delivery{Batch: 64, Lease: Duration(2 * time.Minute), Poll: Duration(250 * time.Millisecond)},
-		Log:      Log{Level: "debug", Format: "text"},
+		Delivery:  Delivery{Batch: 64, Lease: Duration(2 * time.Minute), Poll: Duration(250 * time.Millisecond)},
+		Retention: defaultRetention,
+		Metrics:   defaultMetrics,
+		Tracing:   defaultTracing,
+		Log:       Log{Level: "debug", Format: "text"},
 		Sources: []Source{
 			{Name: "stripe-like", Provider: "standardwebhooks", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 				Secrets: []string{"whsec_old1", "whsec_old2"}, MaxBody: 512 * KiB, Tolerance: Duration(10 * time.Minute), Line: 21},

@@ -23,6 +23,7 @@ func (c *Config) SetDefaults() {
 	s.IdleTimeout = cmp.Or(s.IdleTimeout, Duration(120*time.Second))
 	s.ShutdownTimeout = cmp.Or(s.ShutdownTimeout, Duration(30*time.Second))
 	s.MaxHeaderBytes = cmp.Or(s.MaxHeaderBytes, 64*KiB)
+	c.setTLSDefaults()
 
 	dl := &c.Delivery
 	dl.Batch = cmp.Or(dl.Batch, 128)
@@ -31,6 +32,9 @@ func (c *Config) SetDefaults() {
 
 	c.Log.Level = cmp.Or(c.Log.Level, "info")
 	c.Log.Format = cmp.Or(c.Log.Format, "json")
+	setAPIDefaults(&c.API)
+	setRetentionDefaults(&c.Retention)
+	setObserveDefaults(&c.Metrics, &c.Tracing)
 
 	for i := range c.Sources {
 		src := &c.Sources[i]
@@ -51,6 +55,7 @@ func (c *Config) SetDefaults() {
 			d.Method = cmp.Or(d.Method, "POST")
 		}
 		d.Timeout = cmp.Or(d.Timeout, Duration(10*time.Second))
+		setListenDefaults(d) // before the common concurrency default
 		d.Concurrency = cmp.Or(d.Concurrency, 16)
 		d.Retry.MaxAttempts = cmp.Or(d.Retry.MaxAttempts, 8)
 		d.Retry.Initial = cmp.Or(d.Retry.Initial, Duration(time.Second))

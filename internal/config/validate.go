@@ -53,6 +53,9 @@ func (c *Config) validate(p *problems, check func(Source) error) {
 	sources := c.validateSources(p, check)
 	dests := c.validateDestinations(p)
 	c.validateRoutes(p, sources, dests)
+	c.validateAPI(p)
+	c.validateRetention(p)
+	c.validateObserve(p)
 }
 
 func (c *Config) validateServer(p *problems) {
@@ -89,6 +92,9 @@ func (c *Config) validateServer(p *problems) {
 	positive(p, "server.idle_timeout", int64(s.IdleTimeout))
 	positive(p, "server.shutdown_timeout", int64(s.ShutdownTimeout))
 	positive(p, "server.max_header_bytes", int64(s.MaxHeaderBytes))
+	validateTimeouts(p, s)
+	c.validateTLS(p)
+	validatePIDFile(p, c.Server.PIDFile)
 	positive(p, "delivery.batch", int64(c.Delivery.Batch))
 	positive(p, "delivery.lease", int64(c.Delivery.Lease))
 	positive(p, "delivery.poll", int64(c.Delivery.Poll))
@@ -195,10 +201,12 @@ func (c *Config) validateDestinations(p *problems) map[string]int {
 			// checked with their blocks, in validateDestinationKind
 		case "amqp", "redis", "beanstalkd", "nats", "sqs":
 			// checked with their blocks, in validateQueue
+		case "listen":
+			// checked with its block, in validateListens
 		case "":
 			p.add(f+".url", "required (or set type: log)")
 		default:
-			p.add(f+".type", "unknown type %q (want http, log, exec, file, s3, amqp, redis, beanstalkd, nats or sqs)", d.Type)
+			p.add(f+".type", "unknown type %q (want http, log, exec, file, s3, amqp, redis, beanstalkd, nats, sqs or listen)", d.Type)
 		}
 		validateDestinationKind(p, f, d)
 		validateQueue(p, f, d)
@@ -222,6 +230,7 @@ func (c *Config) validateDestinations(p *problems) map[string]int {
 			p.add(f+".retry.initial", "must not exceed retry.max (%s), got %s", r.Max, r.Initial)
 		}
 	}
+	validateListens(p, c.Destinations)
 	return names
 }
 

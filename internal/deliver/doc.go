@@ -63,6 +63,11 @@
 //   - Just before an attempt, a queued delivery is checked again: a
 //     destination paused, or a circuit opened, while it waited in the queue
 //     holds it back the same way.
+//   - A destination that needs a peer (a listen destination, see Presence)
+//     is offline while none is connected: its deliveries are held as if it
+//     were paused, and given back at once when it comes online. An attempt
+//     whose result wraps destination.ErrUnavailable (the peer left before
+//     answering) records nothing: the delivery is given back, due shortly.
 //
 // The rate limiter is a token bucket (golang.org/x/time/rate) read at the
 // worker's clock. The circuit breaker counts retryable failures: it opens
@@ -109,6 +114,13 @@
 // deliveries are attempted again when their leases expire (delivery is at
 // least once; receivers dedup on Webhook-Id). A destination that panics
 // counts as a failed attempt.
+//
+// # Reloading
+//
+// SetTargets swaps the destinations of a running worker between two lease
+// rounds (a config reload): unchanged targets keep their pools, new ones
+// start, and replaced or removed ones are retired: they finish what they
+// hold, then their destinations are closed (swap.go).
 //
 // # Stopping
 //

@@ -17,8 +17,11 @@ var ErrUnknownDestination = errors.New("unknown destination")
 // deliveries, the pool's goroutines record outcomes, and the management API
 // pauses and resumes.
 type flow struct {
-	mu      sync.Mutex
-	paused  bool
+	mu     sync.Mutex
+	paused bool
+	// offline is set while a destination that needs a peer has none
+	// connected (see Presence); it holds deliveries like paused.
+	offline bool
 	limiter *limiter // nil: no rate limit
 	breaker *breaker // nil: no circuit breaker
 	// held are the deliveries parked because the destination is paused;
@@ -55,7 +58,7 @@ const (
 func (f *flow) admit(now time.Time, probeWait time.Duration) (v verdict, at time.Time, probe bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.paused {
+	if f.paused || f.offline {
 		return hold, time.Time{}, false
 	}
 	if f.breaker != nil {
@@ -82,7 +85,7 @@ func (f *flow) admit(now time.Time, probeWait time.Duration) (v verdict, at time
 func (f *flow) recheck(now time.Time, probe bool, probeWait time.Duration) (verdict, time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.paused {
+	if f.paused || f.offline {
 		return hold, time.Time{}
 	}
 	if f.breaker == nil || probe {
@@ -101,7 +104,7 @@ func (f *flow) recheck(now time.Time, probe bool, probeWait time.Duration) (verd
 func (f *flow) room(now time.Time) (n int, ready time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.paused {
+	if f.paused || f.offline {
 		return 0, time.Time{}
 	}
 	n = -1
@@ -154,7 +157,7 @@ func (f *flow) hold(id string) {
 }
 
 // setPaused pauses or resumes, and returns whether that changed anything
-// and, on resuming, the deliveries that were held.
+// and, on resuming (unless offline), the deliveries that were held.
 func (f *flow) setPaused(paused bool) (changed bool, held []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -162,17 +165,40 @@ func (f *flow) setPaused(paused bool) (changed bool, held []string) {
 		return false, nil
 	}
 	f.paused = paused
-	if !paused {
-		held = slices.Collect(maps.Keys(f.held))
-		clear(f.held)
+	return true, f.unhold()
+}
+
+// setOffline marks the destination offline or online, and returns whether
+// that changed anything and, on going online (unless paused), the
+// deliveries that were held.
+func (f *flow) setOffline(offline bool) (changed bool, held []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.offline == offline {
+		return false, nil
 	}
-	return true, held
+	f.offline = offline
+	return true, f.unhold()
+}
+
+// unhold takes the held deliveries when nothing holds them any more (f.mu
+// held).
+func (f *flow) unhold() []string {
+	if f.paused || f.offline {
+		return nil
+	}
+	held := slices.Collect(maps.Keys(f.held))
+	clear(f.held)
+	return held
 }
 
 // FlowState is a destination's flow control state, for the management API.
 type FlowState struct {
 	// Paused is true while the destination is paused.
 	Paused bool
+	// Offline is true while a destination that needs a peer (a listen
+	// destination) has none connected.
+	Offline bool
 	// Circuit is the circuit breaker's state; empty when it has none.
 	Circuit CircuitState
 	// OpenUntil is when an open circuit half-opens.
@@ -182,7 +208,7 @@ type FlowState struct {
 func (f *flow) state(now time.Time) FlowState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := FlowState{Paused: f.paused}
+	s := FlowState{Paused: f.paused, Offline: f.offline}
 	if f.breaker != nil {
 		s.Circuit = f.breaker.at(now)
 		if s.Circuit == CircuitOpen {

@@ -25,7 +25,7 @@ func (w *Worker) Pause(dest string) error {
 }
 
 func (w *Worker) pause(dest, reason string) error {
-	p, ok := w.pools[dest]
+	p, ok := w.current()[dest]
 	if !ok {
 		return fmt.Errorf("pause %q: %w", dest, ErrUnknownDestination)
 	}
@@ -38,7 +38,7 @@ func (w *Worker) pause(dest, reason string) error {
 // Resume lets attempts to dest start again: the deliveries held while it
 // was paused are due at once. It is safe for concurrent use.
 func (w *Worker) Resume(dest string) error {
-	p, ok := w.pools[dest]
+	p, ok := w.current()[dest]
 	if !ok {
 		return fmt.Errorf("resume %q: %w", dest, ErrUnknownDestination)
 	}
@@ -47,6 +47,13 @@ func (w *Worker) Resume(dest string) error {
 		return nil
 	}
 	w.log.Info("deliver: destination resumed", "destination", dest, "held", len(held))
+	w.releaseHeld(dest, held)
+	return nil
+}
+
+// releaseHeld gives back at once the deliveries held for dest, and wakes
+// the lease loop.
+func (w *Worker) releaseHeld(dest string, held []string) {
 	leases := w.unpark(held)
 	w.mu.Lock()
 	base := w.baseCtx // nil before Start
@@ -56,11 +63,10 @@ func (w *Worker) Resume(dest string) error {
 		defer cancel()
 		if err := w.store.Release(ctx, w.now(), leases); err != nil {
 			// Their leases expire instead; no delivery is lost.
-			w.log.Error("deliver: release deliveries held while paused", "destination", dest, "count", len(leases), "err", err)
+			w.log.Error("deliver: release held deliveries", "destination", dest, "count", len(leases), "err", err)
 		}
 	}
 	w.Notify()
-	return nil
 }
 
 // unpark takes the leases of ids out of the parked ones, those still valid.
@@ -83,7 +89,7 @@ func (w *Worker) unpark(ids []string) map[string]string {
 // FlowState reports dest's flow control state. It is safe for concurrent
 // use.
 func (w *Worker) FlowState(dest string) (FlowState, error) {
-	p, ok := w.pools[dest]
+	p, ok := w.current()[dest]
 	if !ok {
 		return FlowState{}, fmt.Errorf("flow state of %q: %w", dest, ErrUnknownDestination)
 	}
@@ -194,6 +200,7 @@ func (w *Worker) expire(p *pool, d event.Delivery, now time.Time) {
 func (w *Worker) expired(p *pool, d event.Delivery, now time.Time) store.Outcome {
 	n := d.Attempts + 1
 	msg := fmt.Sprintf("not attempted: older than max_age (%s)", p.policy.MaxAge)
+	w.observeDead(p.name)
 	w.log.Warn("deliver: delivery dead, past its max age", "delivery_id", d.ID, "event_id", d.EventID,
 		"destination", p.name, "attempt", n, "max_age", p.policy.MaxAge)
 	return store.Outcome{

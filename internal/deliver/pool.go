@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/destination"
@@ -19,14 +20,17 @@ const maxError = 1 << 10
 // pool is one destination's goroutines and queue.
 type pool struct {
 	name        string
+	target      Target // what it was built from (SetTargets compares it)
 	dest        destination.Destination
 	policy      Policy
 	concurrency int
 	timeout     time.Duration
 	flow        *flow
 	// queue holds deliveries waiting for a goroutine. Only the lease loop
-	// sends to it.
+	// sends to it; SetTargets closes it when the pool is retired.
 	queue chan job
+	// running counts the pool's goroutines (see Worker.run).
+	running sync.WaitGroup
 }
 
 // job is a leased delivery with its event.
@@ -36,6 +40,8 @@ type job struct {
 	expires time.Time
 	// probe marks the attempt a half-open circuit lets through.
 	probe bool
+	// pool is the pool the job was queued in.
+	pool *pool
 }
 
 func newPool(name string, t Target) (*pool, error) {
@@ -57,6 +63,7 @@ func newPool(name string, t Target) (*pool, error) {
 	n := cmp.Or(t.Concurrency, DefaultConcurrency)
 	return &pool{
 		name:        name,
+		target:      t,
 		dest:        t.Destination,
 		policy:      t.Policy.withDefaults(),
 		concurrency: n,
@@ -83,7 +90,10 @@ func (p *pool) offer(j job) bool {
 func (p *pool) drain(f func(job)) {
 	for {
 		select {
-		case j := <-p.queue:
+		case j, ok := <-p.queue:
+			if !ok { // retired, and empty
+				return
+			}
 			f(j)
 		default:
 			return
@@ -95,11 +105,15 @@ func (p *pool) drain(f func(job)) {
 // time until Stop.
 func (w *Worker) work(p *pool) {
 	defer w.workers.Done()
+	defer p.running.Done()
 	for {
 		select {
 		case <-w.stopping:
 			return
-		case j := <-p.queue:
+		case j, ok := <-p.queue:
+			if !ok {
+				return // retired (swap.go), and its queue is done
+			}
 			select {
 			case <-w.stopping:
 				w.leave(j) // both were ready; stopping wins
@@ -128,12 +142,17 @@ func (w *Worker) attempt(p *pool, j job) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(w.attemptCtx, p.timeout)
+	ctx, span := w.startSpan(ctx, p, j)
+	defer endSpan(span)
 	res := call(ctx, p.dest, j.ev, j.d)
 	cancel()
 	if res.Err != nil && w.attemptCtx.Err() != nil {
 		// Cut short by Stop's deadline: not the destination's fault, so no
 		// attempt is recorded; Stop releases the lease.
 		w.leave(j)
+		return
+	}
+	if w.unavailable(p, j, res) {
 		return
 	}
 	end := w.now()
@@ -155,6 +174,7 @@ func (w *Worker) attempt(p *pool, j job) {
 	}
 	record(&a, res)
 	w.logAttempt(p, j, a, next)
+	w.observe(p, span, res, a)
 	w.out <- store.Outcome{DeliveryID: j.d.ID, Lease: j.d.Lease, Attempt: a, State: state, NextAt: next}
 }
 

@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookgate/hookgate/internal/destination"
 	"github.com/hookgate/hookgate/internal/event"
@@ -88,14 +91,21 @@ type Config struct {
 	NewID func() string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Observer, when set, is told of attempts and dead letters (metrics).
+	Observer Observer
+	// Tracer, when set, traces each attempt as a child of the span that
+	// received its event. Nil: no tracing, at no cost.
+	Tracer trace.Tracer
 }
 
 // Worker delivers due deliveries to their destinations. Build it with New,
 // run it with Start, end it with Stop. See the package documentation for
 // the flow.
 type Worker struct {
-	store    Store
-	pools    map[string]*pool
+	store Store
+	// pools are the destinations' pools by name, replaced whole by
+	// SetTargets (swap.go); read it with current.
+	pools    atomic.Pointer[map[string]*pool]
 	batch    int
 	leaseFor time.Duration
 	poll     time.Duration
@@ -103,6 +113,8 @@ type Worker struct {
 	rnd      func() float64
 	newID    func() string
 	log      *slog.Logger
+	obs      Observer
+	tracer   trace.Tracer
 
 	wake chan struct{} // Notify
 	room chan struct{} // a pool slot freed
@@ -116,6 +128,9 @@ type Worker struct {
 	// later holds the deliveries of this lease round to give back, by due
 	// time (lease loop only; see flow.go).
 	later map[time.Time]map[string]string
+
+	// round is held by each lease round and by SetTargets.
+	round sync.Mutex
 
 	mu      sync.Mutex
 	started bool
@@ -156,13 +171,14 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w := &Worker{
 		store:    cfg.Store,
-		pools:    make(map[string]*pool, len(cfg.Targets)),
 		batch:    cmp.Or(cfg.Batch, DefaultBatch),
 		leaseFor: cmp.Or(cfg.LeaseFor, DefaultLeaseFor),
 		poll:     cmp.Or(cfg.Poll, DefaultPoll),
 		now:      cfg.Now,
 		newID:    cfg.NewID,
 		log:      cfg.Logger,
+		obs:      cfg.Observer,
+		tracer:   cfg.Tracer,
 		wake:     make(chan struct{}, 1),
 		room:     make(chan struct{}, 1),
 		parked:   make(map[string]lease),
@@ -178,16 +194,15 @@ func New(cfg Config) (*Worker, error) {
 		w.log = slog.Default()
 	}
 	w.rnd = locked(cfg.Rand)
+	pools := make(map[string]*pool, len(cfg.Targets))
 	for name, t := range cfg.Targets {
-		p, err := newPool(name, t)
+		p, err := w.newPool(name, t)
 		if err != nil {
-			return nil, fmt.Errorf("deliver: destination %q: %w", name, err)
+			return nil, err
 		}
-		if p.timeout >= w.leaseFor {
-			return nil, fmt.Errorf("deliver: destination %q: timeout %s must be shorter than the lease (%s)", name, p.timeout, w.leaseFor)
-		}
-		w.pools[name] = p
+		pools[name] = p
 	}
+	w.pools.Store(&pools)
 	return w, nil
 }
 
@@ -224,11 +239,8 @@ func (w *Worker) start(ctx context.Context, loop bool) error {
 	w.attemptCtx, w.cancelAttempts = context.WithCancel(w.baseCtx)
 	w.stopping = make(chan struct{})
 	w.collected = make(chan struct{})
-	for _, p := range w.pools {
-		for range p.concurrency {
-			w.workers.Add(1)
-			go w.work(p)
-		}
+	for _, p := range w.current() {
+		w.run(p)
 	}
 	go w.collect()
 	if loop {
@@ -272,7 +284,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 		w.cancelAttempts()
 		<-drained
 	}
-	for _, p := range w.pools {
+	for _, p := range w.current() {
 		p.drain(w.leave)
 	}
 	close(w.out)
@@ -347,6 +359,8 @@ func errDelay(poll time.Duration, n int) time.Duration {
 // runOnce leases what the pools have room for and hands each delivery to its
 // destination's pool. It returns how many deliveries it leased.
 func (w *Worker) runOnce(ctx context.Context) (int, error) {
+	w.round.Lock() // SetTargets swaps pools between rounds
+	defer w.round.Unlock()
 	now := w.now()
 	w.prune(now)
 	limit := min(w.batch, w.free(now))
@@ -373,11 +387,12 @@ func (w *Worker) runOnce(ctx context.Context) (int, error) {
 // allowing. It sets w.ready.
 func (w *Worker) free(now time.Time) int {
 	w.ready = time.Time{}
-	if len(w.pools) == 0 {
+	pools := w.current()
+	if len(pools) == 0 {
 		return w.batch // everything leased is unconfigured: no pool to fill
 	}
 	n := 0
-	for _, p := range w.pools {
+	for _, p := range pools {
 		n += w.capacity(p, now)
 	}
 	return n
@@ -391,7 +406,7 @@ type loaded struct {
 
 // dispatch hands d to its destination's pool, or parks it.
 func (w *Worker) dispatch(ctx context.Context, d event.Delivery, expires time.Time, events map[string]loaded) {
-	p, ok := w.pools[d.Destination]
+	p, ok := w.current()[d.Destination]
 	if !ok {
 		w.unconfigured(d)
 		return
@@ -419,7 +434,7 @@ func (w *Worker) dispatch(ctx context.Context, d event.Delivery, expires time.Ti
 		return
 	}
 	w.busy.Add(1)
-	if !p.offer(job{d: d, ev: l.ev, expires: expires, probe: probe}) {
+	if !p.offer(job{d: d, ev: l.ev, expires: expires, probe: probe, pool: p}) {
 		// Only this goroutine fills queues, so free() > 0 means room; this
 		// is a safety net.
 		w.busy.Done()
@@ -462,8 +477,8 @@ func (w *Worker) park(id string, l lease) {
 
 // leave parks a job taken from a pool that will not be attempted.
 func (w *Worker) leave(j job) {
-	if p, ok := w.pools[j.d.Destination]; ok {
-		p.flow.abandon(j.probe)
+	if j.pool != nil {
+		j.pool.flow.abandon(j.probe)
 	}
 	w.park(j.d.ID, lease{j.d.Lease, j.expires})
 	w.busy.Done()

@@ -24,44 +24,45 @@ var _ Authenticator = (*auth.Policy)(nil)
 
 // admit runs the source's Authenticator, then checks its required headers.
 // When the request may not go on, it answers, records the refusal and
-// returns false.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request, src *Source, body []byte, now time.Time) bool {
+// returns the verdict and false.
+func (c *call) admit(src *Source, body []byte, now time.Time) (Verdict, bool) {
 	if src.Auth != nil {
-		if err := src.Auth.Authenticate(r, body); err != nil {
-			h.refuseAuth(w, r, src, now, err)
-			return false
+		if err := src.Auth.Authenticate(c.r, body); err != nil {
+			return c.refuseAuth(src, now, err), false
 		}
 	}
 	for _, name := range src.RequiredHeaders {
-		if r.Header.Get(name) == "" {
-			h.record(r, src, now, http.StatusBadRequest, "missing header "+name)
-			reply.Error(w, http.StatusBadRequest, "missing_header", fmt.Sprintf("the request lacks the %s header", name))
-			return false
+		if c.r.Header.Get(name) == "" {
+			c.record(src, now, http.StatusBadRequest, "missing header "+name)
+			reply.Error(c.w, http.StatusBadRequest, "missing_header", fmt.Sprintf("the request lacks the %s header", name))
+			return VerdictMissingHeader, false
 		}
 	}
-	return true
+	return VerdictAccepted, true
 }
 
 // refuseAuth answers an authentication failure with its status, a stable
 // code (auth_failed 401, forbidden 403, auth_unavailable 503), and the
-// WWW-Authenticate challenge of a 401.
-func (h *Handler) refuseAuth(w http.ResponseWriter, r *http.Request, src *Source, now time.Time, err error) {
+// WWW-Authenticate challenge of a 401, and returns the verdict.
+func (c *call) refuseAuth(src *Source, now time.Time, err error) Verdict {
+	w := c.w
 	f := &auth.Failure{Status: http.StatusUnauthorized, Reason: "authentication failed"}
 	errors.As(err, &f)
-	code := "auth_failed"
+	code, v := "auth_failed", VerdictUnauthorized
 	switch f.Status {
 	case http.StatusUnauthorized:
 		if f.Challenge != "" {
 			w.Header().Set("WWW-Authenticate", f.Challenge)
 		}
 	case http.StatusForbidden:
-		code = "forbidden"
+		code, v = "forbidden", VerdictForbidden
 	case http.StatusServiceUnavailable:
-		code = "auth_unavailable"
+		code, v = "auth_unavailable", VerdictAuthUnavailable
 		w.Header().Set("Retry-After", "30")
 	}
-	h.record(r, src, now, f.Status, f.Reason)
+	c.record(src, now, f.Status, f.Reason)
 	reply.Error(w, f.Status, code, f.Reason)
+	return v
 }
 
 // unsigned is the Provider of a source with no signature scheme: no

@@ -1,5 +1,6 @@
 // Package ingest is hookgate's receive path, in this order: find the source
-// (404), read the body within its limit (413, also for chunked bodies),
+// (404), read the body within its limit (413, also for chunked bodies; 408
+// when it does not arrive within the server's read timeout),
 // answer a provider handshake if it is one, check the method (405),
 // authenticate the sender (401, 403; see Authenticator), check required
 // headers (400), verify the signature (401), each of these refusals being
@@ -17,13 +18,19 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookgate/hookgate/internal/event"
 	"github.com/hookgate/hookgate/internal/reply"
 	"github.com/hookgate/hookgate/internal/store"
+	"github.com/hookgate/hookgate/internal/tracing"
 	"github.com/hookgate/hookgate/internal/verify"
 )
 
@@ -62,11 +69,15 @@ type Router interface {
 
 // Handler serves /in/{source}. Build it with New.
 type Handler struct {
-	sources map[string]*Source
+	// sources are the sources by name; SetSources replaces the map whole.
+	sources atomic.Pointer[map[string]*Source]
 	store   Store
 	notify  func()
 	now     func() time.Time
 	log     *slog.Logger
+	obs     Observer
+	tracer  trace.Tracer
+	ids     *requestIDs
 }
 
 // Options are Handler's optional dependencies.
@@ -78,23 +89,26 @@ type Options struct {
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Observer, when set, is told how each request ended (metrics).
+	Observer Observer
+	// Tracer, when set, traces each request (a server span continuing the
+	// sender's traceparent) and its store commit, and stores the request
+	// span's traceparent with the event. Nil: no tracing, at no cost.
+	Tracer trace.Tracer
 }
 
 // New returns a Handler for sources that persists into st.
 func New(sources []Source, st Store, o Options) *Handler {
 	h := &Handler{
-		sources: make(map[string]*Source, len(sources)),
-		store:   st,
-		notify:  o.Notify,
-		now:     o.Now,
-		log:     o.Logger,
+		store:  st,
+		notify: o.Notify,
+		now:    o.Now,
+		log:    o.Logger,
+		obs:    o.Observer,
+		tracer: o.Tracer,
+		ids:    newRequestIDs(),
 	}
-	for _, s := range sources {
-		if s.Provider == nil {
-			s.Provider = unsigned{}
-		}
-		h.sources[s.Name] = &s
-	}
+	h.SetSources(sources)
 	if h.notify == nil {
 		h.notify = func() {}
 	}
@@ -117,35 +131,55 @@ type Accepted struct {
 }
 
 // ServeHTTP implements http.Handler. The source name is the request's
-// "source" path value (route pattern /in/{source}).
+// "source" path value (route pattern /in/{source}). Every answer carries
+// the request's id in X-Request-Id, and so does every log line about it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var start time.Time
+	if h.obs != nil {
+		start = time.Now()
+	}
+	c := call{h: h, w: w, r: r, id: h.ids.id(r)}
+	w.Header()[HeaderRequestID] = []string{c.id}
+	if h.tracer != nil {
+		c.startSpan(h.tracer)
+	}
+	source, v := c.serve()
+	c.endSpan(source, v)
+	if h.obs != nil {
+		h.obs.Request(source, v, time.Since(start))
+	}
+}
+
+// serve answers the request and returns its source's name ("" if none)
+// and how it ended.
+func (c *call) serve() (string, Verdict) {
+	h, w, r := c.h, c.w, c.r
 	name := r.PathValue("source")
-	src, ok := h.sources[name]
+	src, ok := (*h.sources.Load())[name] // this request keeps src, whatever SetSources does
 	if !ok {
 		reply.Error(w, http.StatusNotFound, "unknown_source", fmt.Sprintf("no source named %q", name))
-		return
+		return "", VerdictNotFound
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.MaxBody))
 	if err != nil {
-		h.readFailed(w, r, src, err)
-		return
+		return src.Name, c.readFailed(src, err)
 	}
 	req := &verify.Request{Method: r.Method, URL: r.URL, Host: r.Host, Header: r.Header, Body: body, Now: h.now()}
 	if resp, ok := src.Provider.Challenge(req); ok {
 		h.answerChallenge(w, resp)
-		return
+		return src.Name, VerdictChallenge
 	}
 	if allowed := allowedMethods(src.Provider); !slices.Contains(allowed, r.Method) {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		reply.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("source %q accepts %s, not %s", name, strings.Join(allowed, " or "), r.Method))
-		return
+		return src.Name, VerdictMethodNotAllowed
 	}
-	if !h.admit(w, r, src, body, req.Now) {
-		return
+	if v, ok := c.admit(src, body, req.Now); !ok {
+		return src.Name, v
 	}
 	if err := src.Provider.Verify(req); err != nil {
-		h.refuse(w, r, src, req.Now, err)
-		return
+		c.refuse(src, req.Now, err)
+		return src.Name, VerdictRejected
 	}
 	id := src.Provider.Identify(req)
 	ev := &event.Event{
@@ -159,46 +193,65 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Type:       id.Type,
 		DeliveryID: id.DeliveryID,
 	}
+	if c.span != nil {
+		ev.TraceParent = tracing.TraceParent(c.span.SpanContext())
+	}
 	// The write must finish once started even if the client goes away: the
 	// ack decision is ours, and a half-known outcome helps nobody.
 	var routes []store.Route
 	if src.Router != nil {
 		routes = src.Router.Routes(ev)
 	}
-	res, err := h.store.Ingest(context.WithoutCancel(r.Context()), ev, routes)
+	ctx, span := c.storeSpan(context.WithoutCancel(r.Context()), ev.ID, len(routes))
+	res, err := h.store.Ingest(ctx, ev, routes)
+	endStoreSpan(span, res.Duplicate, err)
 	if err != nil {
-		h.log.Error("store event", "source", src.Name, "err", err)
+		c.logger().Error("store event", "source", src.Name, "event_id", ev.ID, "err", err)
 		w.Header().Set("Retry-After", "1")
 		reply.Error(w, http.StatusServiceUnavailable, "store_unavailable", "the event could not be stored; retry later")
-		return
+		return src.Name, VerdictUnavailable
+	}
+	if c.span != nil {
+		c.span.SetAttributes(attribute.String("hookgate.event_id", res.EventID))
 	}
 	if res.Duplicate {
-		h.log.Debug("duplicate", "source", src.Name, "event_id", res.EventID, "delivery_id", ev.DeliveryID)
+		c.debug("duplicate", "source", src.Name, "event_id", res.EventID, "delivery_id", ev.DeliveryID)
 		if ack := providerAck(src.Provider, req); ack != nil {
 			h.answerChallenge(w, ack)
-			return
+			return src.Name, VerdictDuplicate
 		}
 		reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "duplicate"})
-		return
+		return src.Name, VerdictDuplicate
 	}
 	h.notify()
-	h.log.Debug("accepted", "source", src.Name, "event_id", res.EventID, "type", ev.Type, "delivery_id", ev.DeliveryID)
+	c.debug("accepted", "source", src.Name, "event_id", res.EventID, "type", ev.Type, "delivery_id", ev.DeliveryID)
 	if ack := providerAck(src.Provider, req); ack != nil {
 		h.answerChallenge(w, ack) // a provider-specific answer, such as Discord's 204
-		return
+		return src.Name, VerdictAccepted
 	}
 	reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "accepted"})
+	return src.Name, VerdictAccepted
 }
 
-func (h *Handler) readFailed(w http.ResponseWriter, r *http.Request, src *Source, err error) {
+func (c *call) readFailed(src *Source, err error) Verdict {
+	w := c.w
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		h.record(r, src, h.now(), http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", src.MaxBody))
+		c.record(src, c.h.now(), http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", src.MaxBody))
 		reply.Error(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is larger than this source's limit of %d bytes", src.MaxBody))
-		return
+		return VerdictTooLarge
 	}
-	h.log.Info("read body", "source", src.Name, "err", err)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The server's read_timeout passed before the whole body came: a
+		// slow (or stalled) client. net/http closes the connection after
+		// this answer.
+		c.logger().Info("read body timed out", "source", src.Name, "err", err)
+		reply.Error(w, http.StatusRequestTimeout, "body_timeout", "the body did not arrive within the server's read timeout")
+		return VerdictBodyTimeout
+	}
+	c.logger().Info("read body", "source", src.Name, "err", err)
 	reply.Error(w, http.StatusBadRequest, "bad_body", "the body could not be read")
+	return VerdictBadBody
 }
 
 func (h *Handler) answerChallenge(w http.ResponseWriter, resp *verify.Response) {
@@ -214,30 +267,31 @@ func (h *Handler) answerChallenge(w http.ResponseWriter, resp *verify.Response) 
 	_, _ = w.Write(resp.Body)
 }
 
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, src *Source, now time.Time, err error) {
+func (c *call) refuse(src *Source, now time.Time, err error) {
 	reason := "verification failed"
 	var f *verify.Failure
 	if errors.As(err, &f) {
 		reason = f.Reason
 	}
-	h.record(r, src, now, http.StatusUnauthorized, reason)
-	reply.Error(w, http.StatusUnauthorized, "signature_invalid", reason)
+	c.record(src, now, http.StatusUnauthorized, reason)
+	reply.Error(c.w, http.StatusUnauthorized, "signature_invalid", reason)
 }
 
 // record stores a refusal. A refusal that cannot be stored is logged; the
 // request is refused either way.
-func (h *Handler) record(r *http.Request, src *Source, now time.Time, status int, reason string) {
+func (c *call) record(src *Source, now time.Time, status int, reason string) {
 	rej := event.Rejection{
 		ID:         event.NewID(),
 		Source:     src.Name,
 		ReceivedAt: now,
 		Status:     status,
 		Reason:     reason,
-		RemoteAddr: remoteHost(r.RemoteAddr),
+		RemoteAddr: remoteHost(c.r.RemoteAddr),
 	}
-	h.log.Info("refused", "source", src.Name, "status", status, "reason", reason, "remote_addr", rej.RemoteAddr)
-	if err := h.store.Reject(context.WithoutCancel(r.Context()), rej); err != nil {
-		h.log.Error("record refusal", "source", src.Name, "err", err)
+	log := c.logger()
+	log.Info("refused", "source", src.Name, "status", status, "reason", reason, "remote_addr", rej.RemoteAddr, "rejection_id", rej.ID)
+	if err := c.h.store.Reject(context.WithoutCancel(c.r.Context()), rej); err != nil {
+		log.Error("record refusal", "source", src.Name, "err", err)
 	}
 }
 

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,18 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Metrics serves Prometheus metrics at GET MetricsPath (default
+	// /metrics); nil leaves them out (off, or on the API's listener).
+	Metrics     http.Handler
+	MetricsPath string
+	// UI serves the web UI under /ui/ (ui.UI); nil leaves it out.
+	UI http.Handler
+	// API serves the management API under /api/v1/ (api.API); nil leaves
+	// it out (api.listen serves it).
+	API http.Handler
+	// Listen serves `hookgate listen` streams at /listen/{destination} and
+	// /listen; nil when no listen destination is configured.
+	Listen http.Handler
 }
 
 // New returns the gateway's root handler.
@@ -30,6 +43,19 @@ func New(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/in/{source}", d.Ingest)
+	if d.Listen != nil {
+		mux.Handle("GET /listen/{destination}", d.Listen)
+		mux.Handle("GET /listen", d.Listen)
+	}
+	if d.UI != nil {
+		mux.Handle("/ui/", d.UI) // "/ui" redirects here
+	}
+	if d.API != nil {
+		mux.Handle("/api/v1/", d.API)
+	}
+	if d.Metrics != nil {
+		mux.Handle("GET "+cmp.Or(d.MetricsPath, "/metrics"), d.Metrics)
+	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(d.Ready, log))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
