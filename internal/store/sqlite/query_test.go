@@ -33,7 +33,7 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{"listing", listing(store.EventQuery{}), nil, true},
 		{"listing by source", listing(store.EventQuery{Source: "github", Before: "x"}), []string{"events_source (source=? AND id<?)"}, false},
-		{"listing by type", listing(store.EventQuery{Type: "push"}), []string{"events_type (type=?)"}, false},
+		{"listing by type", listing(store.EventQuery{Type: "push"}), nil, true},
 		{"listing by time", listing(store.EventQuery{Since: now, Until: now}), []string{"events_received"}, false},
 		{"listing dead", listing(store.EventQuery{State: event.Dead, Before: "x"}), []string{"deliveries_open (state=? AND event_id<?)"}, false},
 		{"listing dead by source", listing(store.EventQuery{State: event.Dead, Source: "github"}), []string{"deliveries_open (state=?)"}, false},

@@ -22,31 +22,38 @@ type recentEvents struct {
 	mu    sync.Mutex
 	max   int
 	size  int
-	byID  map[string]*event.Event
+	byID  map[string]kept
 	order []string // FIFO: ids from order[head:] are in byID (or were purged)
 	head  int
 }
 
+// kept is one event and what it counts for in recentEvents.size.
+type kept struct {
+	ev   *event.Event
+	size int
+}
+
 func newRecentEvents(max int) *recentEvents {
-	return &recentEvents{max: max, byID: make(map[string]*event.Event)}
+	return &recentEvents{max: max, byID: make(map[string]kept)}
 }
 
 // put keeps a copy of ev as it reads back from the file. Events whose
 // headers the file would not keep as they are (text that is not UTF-8
 // becomes U+FFFD) are not kept.
 func (c *recentEvents) put(ev *event.Event, id string) {
-	if c == nil || !cacheable(ev.Header) {
+	if c == nil {
 		return
 	}
-	kept := *ev
-	kept.ID = id
-	kept.ReceivedAt = fromNanos(nanos(ev.ReceivedAt))
-	kept.Body = append(make([]byte, 0, len(ev.Body)), ev.Body...)
-	kept.Header = ev.Header.Clone()
-	if kept.Header == nil {
-		kept.Header = http.Header{} // stored as {}
+	h, hsize, ok := cloneHeader(ev.Header)
+	if !ok {
+		return
 	}
-	n := eventSize(&kept)
+	cp := *ev
+	cp.ID = id
+	cp.ReceivedAt = fromNanos(nanos(ev.ReceivedAt))
+	cp.Body = append(make([]byte, 0, len(ev.Body)), ev.Body...)
+	cp.Header = h
+	n := 256 + hsize + len(ev.Body) + len(ev.Query) + len(ev.Source) + len(ev.Type) + len(ev.DeliveryID)
 	if n > c.max {
 		return
 	}
@@ -61,7 +68,7 @@ func (c *recentEvents) put(ev *event.Event, id string) {
 		c.order = append(c.order[:0], c.order[c.head:]...)
 		c.head = 0
 	}
-	c.byID[id] = &kept
+	c.byID[id] = kept{ev: &cp, size: n}
 	c.order = append(c.order, id)
 	c.size += n
 }
@@ -74,8 +81,8 @@ func (c *recentEvents) get(id string) (*event.Event, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ev, ok := c.byID[id]
-	return ev, ok
+	k, ok := c.byID[id]
+	return k.ev, ok
 }
 
 // forget drops the events with these ids (purged from the file).
@@ -91,34 +98,34 @@ func (c *recentEvents) forget(ids ...string) {
 }
 
 func (c *recentEvents) drop(id string) {
-	if ev, ok := c.byID[id]; ok {
-		c.size -= eventSize(ev)
+	if k, ok := c.byID[id]; ok {
+		c.size -= k.size
 		delete(c.byID, id)
 	}
 }
 
-// eventSize approximates the memory an event holds.
-func eventSize(ev *event.Event) int {
-	n := 256 + len(ev.Body) + len(ev.Query) + len(ev.Source) + len(ev.Type) + len(ev.DeliveryID)
-	for k, vs := range ev.Header {
-		n += len(k) + 32
-		for _, v := range vs {
-			n += len(v) + 16
-		}
-	}
-	return n
-}
-
-func cacheable(h http.Header) bool {
+// cloneHeader copies h as the file would read it back (nil becomes empty)
+// and sums its size; ok is false when it holds text that is not UTF-8.
+func cloneHeader(h http.Header) (clone http.Header, size int, ok bool) {
+	clone = make(http.Header, len(h))
 	for k, vs := range h {
 		if !utf8.ValidString(k) {
-			return false
+			return nil, 0, false
 		}
-		for _, v := range vs {
+		size += len(k) + 32
+		if vs == nil {
+			clone[k] = nil
+			continue
+		}
+		cp := make([]string, len(vs))
+		for i, v := range vs {
 			if !utf8.ValidString(v) {
-				return false
+				return nil, 0, false
 			}
+			cp[i] = v
+			size += len(v) + 16
 		}
+		clone[k] = cp
 	}
-	return true
+	return clone, size, true
 }

@@ -39,7 +39,7 @@ func (s *Store) Ingest(ctx context.Context, ev *event.Event, routes []store.Rout
 	if err := s.write(ctx, r); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest event %s: %w", r.eventID, err)
 	}
-	if !r.res.Duplicate {
+	if !r.res.Duplicate && len(routes) > 0 { // no deliveries: no worker reads it
 		s.recent.put(ev, r.res.EventID)
 	}
 	return r.res, nil
