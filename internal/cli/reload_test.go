@@ -3,12 +3,15 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -27,11 +30,32 @@ func runReloadCmd(t *testing.T, args ...string) (string, error) {
 	return stdout.String(), err
 }
 
-// --pid-file sends SIGHUP to the process whose id the file holds: a shell
-// that exits 0 on SIGHUP (it would die of it otherwise).
+// TestHUPChild is the process TestReloadSendsSIGHUP signals: this test
+// binary, run again, that prints "ready", then "got-hup" and exits 0 on
+// SIGHUP (it would die of it otherwise). Go's signal.Notify catches SIGHUP
+// even when the process started with it ignored (under nohup), as
+// `hookgate serve` does; a shell's trap could not.
+func TestHUPChild(t *testing.T) {
+	if os.Getenv("HOOKGATE_TEST_HUP_CHILD") != "1" {
+		t.Skip("run by TestReloadSendsSIGHUP only")
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	fmt.Println("ready")
+	select {
+	case <-hup:
+		fmt.Println("got-hup")
+		os.Exit(0)
+	case <-time.After(30 * time.Second):
+		os.Exit(3)
+	}
+}
+
+// --pid-file sends SIGHUP to the process whose id the file holds.
 func TestReloadSendsSIGHUP(t *testing.T) {
 	t.Parallel()
-	sh := exec.Command("/bin/sh", "-c", `trap 'echo got-hup; exit 0' HUP; echo ready; while :; do sleep 0.05; done`)
+	sh := exec.Command(os.Args[0], "-test.run=^TestHUPChild$")
+	sh.Env = append(os.Environ(), "HOOKGATE_TEST_HUP_CHILD=1")
 	stdout, err := sh.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +66,7 @@ func TestReloadSendsSIGHUP(t *testing.T) {
 	t.Cleanup(func() { _ = sh.Process.Kill() })
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() || lines.Text() != "ready" { // the trap is set
-		t.Fatalf("the shell printed %q, want ready", lines.Text())
+		t.Fatalf("the child printed %q, want ready", lines.Text())
 	}
 	pidFile := filepath.Join(t.TempDir(), "hookgate.pid")
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(sh.Process.Pid)+"\n"), 0o600); err != nil {
@@ -63,13 +87,13 @@ func TestReloadSendsSIGHUP(t *testing.T) {
 	select {
 	case line := <-got:
 		if line != "got-hup" {
-			t.Errorf("the shell printed %q, want got-hup", line)
+			t.Errorf("the child printed %q, want got-hup", line)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the shell did not get SIGHUP")
+		t.Fatal("the child did not get SIGHUP")
 	}
 	if err := sh.Wait(); err != nil {
-		t.Errorf("the shell exited with %v, want 0 (its SIGHUP trap)", err)
+		t.Errorf("the child exited with %v, want 0 (its SIGHUP handler)", err)
 	}
 }
 
