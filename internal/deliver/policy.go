@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -107,10 +108,15 @@ func (c Class) String() string {
 // its URL reconfigured.
 func Classify(r destination.Result) Class { return Policy{}.Classify(r) }
 
-// Classify tells how r counts under p: no answer is retryable, 2xx a
-// success, a status in RetryStatuses retryable, any other permanent.
+// Classify tells how r counts under p: a request the SSRF guard refused is
+// permanent (the destination's address is not allowed; retrying cannot
+// change that, and the delivery goes dead with the reason at once), no
+// answer is retryable, 2xx a success, a status in RetryStatuses retryable,
+// any other permanent.
 func (p Policy) Classify(r destination.Result) Class {
 	switch s := r.Status; {
+	case errors.Is(r.Err, destination.ErrBlocked):
+		return Permanent
 	case r.Err != nil, s == 0:
 		return Retryable
 	case s >= 200 && s < 300:
