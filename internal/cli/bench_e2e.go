@@ -92,6 +92,7 @@ func e2eRun(ctx context.Context, e *env, url, sinkAddr string, drain time.Durati
 	}
 	loadEnd := time.Now()
 	res.BacklogAtEnd = int64(r.Accepted) - sink.Delivered()
+	res.MaxBacklog = max(res.MaxBacklog, res.BacklogAtEnd)
 	deadline := time.NewTimer(drain)
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
