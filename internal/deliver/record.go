@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hookgate/hookgate/internal/redact"
+
 	"github.com/hookgate/hookgate/internal/destination"
 	"github.com/hookgate/hookgate/internal/event"
 )
@@ -18,7 +20,7 @@ const (
 	// maxHeaderValue bounds one header value kept.
 	maxHeaderValue = 1 << 10
 	// redacted replaces what must not be stored.
-	redacted = "[redacted]"
+	redacted = redact.Mask
 )
 
 // record fills in what the attempt sent and got back, from res: credentials
@@ -33,24 +35,10 @@ func record(a *event.Attempt, res destination.Result) {
 	a.ResponseHeader = redactHeader(res.Header)
 }
 
-// secretWords are parts of header and query parameter names that mark
-// their values as credentials or signatures.
-var secretWords = []string{
-	"auth", "cookie", "credential", "key", "passwd", "password", "secret",
-	"session", "sig", "token", "hmac",
-}
-
 // secretName reports whether a header or query parameter named name may
-// carry a credential or a signature.
-func secretName(name string) bool {
-	name = strings.ToLower(name)
-	for _, w := range secretWords {
-		if strings.Contains(name, w) {
-			return true
-		}
-	}
-	return false
-}
+// carry a credential or a signature: the same rule the management API and
+// the web UI redact by.
+func secretName(name string) bool { return redact.Secret(name) }
 
 // redactHeader returns a copy of h with the values of secret-looking
 // headers replaced, long values cut and the whole bounded; nil for none.
