@@ -147,3 +147,7 @@ echo "== go test -race"
 # (non-race) binaries, so the gateway under load is checked by the unit and
 # integration tests of each package.
 go test -race -count=1 -timeout 15m ./...
+
+# The web UI's browser test leaves a screenshot of each page here.
+echo "screenshots of the web UI: ${HOOKGATE_ARTIFACTS:-$PWD/artifacts}/ui/"
+ls "${HOOKGATE_ARTIFACTS:-$PWD/artifacts}/ui/" 2>/dev/null || true
