@@ -81,8 +81,10 @@ func Run(ctx context.Context, st Purger, cfg config.Retention, clock Clock, log 
 }
 
 // Round removes what is older than cfg's periods at now, one batch per
-// Purge call, until a call removes less than a batch of each kind. It
-// returns what it removed, also on an error.
+// Purge call, until a call removes less than a batch of each kind. After
+// each full batch it rests as long as the batch took, so a long purge (the
+// first one on a large old store) takes at most half of the store's writer
+// and ingest keeps its pace. It returns what it removed, also on an error.
 func Round(ctx context.Context, st Purger, cfg config.Retention, now time.Time) (Removed, error) {
 	r := store.Retention{
 		Before:           cfg.Events.Cutoff(now),
@@ -92,7 +94,9 @@ func Round(ctx context.Context, st Purger, cfg config.Retention, now time.Time) 
 	}
 	var n Removed
 	for {
+		began := time.Now()
 		evs, rejs, err := st.Purge(ctx, r)
+		took := time.Since(began)
 		n.Events += evs
 		n.Rejections += rejs
 		if err != nil {
@@ -108,8 +112,12 @@ func Round(ctx context.Context, st Purger, cfg config.Retention, now time.Time) 
 		if r.Before.IsZero() && r.DeadBefore.IsZero() && r.RejectionsBefore.IsZero() {
 			return n, nil
 		}
-		if err := ctx.Err(); err != nil {
-			return n, err
+		rest := time.NewTimer(took)
+		select {
+		case <-ctx.Done():
+			rest.Stop()
+			return n, ctx.Err()
+		case <-rest.C:
 		}
 	}
 }
