@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -98,6 +99,9 @@ func FuzzPresets(f *testing.F) {
 		if fp.about.integrity == paramIntegrity && sameParams(signed.Body, mutated.Body) {
 			return
 		}
+		if fp.about.integrity == paramIntegrity && sameSignedString(fp.name, signed, &mutated) {
+			return
+		}
 		t.Fatalf("%s: Verify accepted %q, signed as %q", fp.name, mutated.Body, signed.Body)
 	})
 }
@@ -107,6 +111,27 @@ func sameParams(a, b []byte) bool {
 	qa, err1 := url.ParseQuery(string(a))
 	qb, err2 := url.ParseQuery(string(b))
 	return err1 == nil && err2 == nil && slices.Equal(sortedParams(qa), sortedParams(qb))
+}
+
+// sameSignedString reports whether two requests sign the same string under
+// the parameter scheme of the preset: such schemes cannot tell apart two
+// parameter sets that write out the same. Twilio MACs the sorted names and
+// values concatenated with no separator, so "msisdn=447" and "msisdn447="
+// sign the same (in Twilio's SDKs as here; the fuzzer found that pair);
+// Vonage writes "&name=value" with "&" and "=" in values turned into "_",
+// so a value "x=y" signs as "x_y".
+func sameSignedString(preset string, a, b *Request) bool {
+	switch preset {
+	case "twilio":
+		qa, err1 := url.ParseQuery(string(a.Body))
+		qb, err2 := url.ParseQuery(string(b.Body))
+		return err1 == nil && err2 == nil && strings.Join(sortedParams(qa), "") == strings.Join(sortedParams(qb), "")
+	case "vonage-sms":
+		pa, fa := vonageParams(a)
+		pb, fb := vonageParams(b)
+		return fa == nil && fb == nil && vonageString(pa) == vonageString(pb)
+	}
+	return false
 }
 
 // mutate returns a copy of b that differs from it: a byte flipped, inserted
