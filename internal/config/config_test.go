@@ -123,7 +123,8 @@ func TestQuickstartExample(t *testing.T) {
 		t.Errorf("github secret = %q, want %q", got, want)
 	}
 
-	// Apart from the defaults and comments, it is the issue's example.
+	// Apart from the defaults, the comments and the API token that opens the
+	// web UI, it is the issue's example.
 	issue, err := Load("testdata/issue_example.yaml", Options{Getenv: env("GITHUB_WEBHOOK_SECRET", "a", "X_CONSUMER_SECRET", "b")})
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +137,10 @@ func TestQuickstartExample(t *testing.T) {
 		f, ok := p.Last().(cmp.StructField)
 		return ok && (f.Name() == "Line" || f.Name() == "File")
 	}, cmp.Ignore())
+	if got := quick.API.Tokens; len(got) != 1 || got[0].Scope != "admin" {
+		t.Errorf("quickstart API tokens %+v, want one admin token", got)
+	}
+	quick.API.Tokens = nil
 	if diff := cmp.Diff(issue, quick, ignoreLines); diff != "" {
 		t.Errorf("quickstart differs from the issue's example (-issue +quickstart):\n%s", diff)
 	}
