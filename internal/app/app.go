@@ -195,11 +195,7 @@ type notifier interface {
 
 var _ notifier = (*postgres.Store)(nil)
 
-func openStore(ctx context.Context, s config.Storage) (store.Store, error) {
-	return openStoreLog(ctx, s, slog.Default(), nil)
-}
-
-// openStoreLog is openStore with the logger for the store's background work
+// openStoreLog opens the store cfg names, with the logger for the store's background work
 // (postgres: the notification listener's reconnects) and, when not nil, the
 // hook that makes each engine's commit observer (metrics).
 func openStoreLog(ctx context.Context, s config.Storage, log *slog.Logger, onCommit func(engine string) func(int, time.Duration)) (store.Store, error) {
