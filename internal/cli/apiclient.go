@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,4 +142,38 @@ func apiTime(f timeFlag) string {
 		return ""
 	}
 	return f.t.UTC().Format(time.RFC3339Nano)
+}
+
+// pageFlags are the flags every paged listing takes: a time range, the
+// cursor of the previous page, the page size and --json.
+type pageFlags struct {
+	since, until timeFlag
+	cursor       string
+	limit        int
+	json         bool
+}
+
+// register adds the flags to cmd; what names the listed items in the help
+// ("events", "deliveries of events").
+func (p *pageFlags) register(cmd *cobra.Command, what string) {
+	fs := cmd.Flags()
+	fs.Var(&p.since, "since", "only "+what+" received at or after this time (RFC 3339, a date, or a duration ago such as 24h)")
+	fs.Var(&p.until, "until", "only "+what+" received before this time")
+	fs.StringVar(&p.cursor, "cursor", "", "the page after this cursor (printed at the end of the previous page)")
+	fs.IntVar(&p.limit, "limit", 50, "events per page (1 to 500)")
+	fs.BoolVar(&p.json, "json", false, "print the API's JSON")
+}
+
+// query returns the listing's query parameters: the page's, and those set
+// in filters (name, value pairs; empty values are left out).
+func (p *pageFlags) query(filters ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(filters); i += 2 {
+		setParam(q, filters[i], filters[i+1])
+	}
+	setParam(q, "since", apiTime(p.since))
+	setParam(q, "until", apiTime(p.until))
+	setParam(q, "cursor", p.cursor)
+	q.Set("limit", strconv.Itoa(p.limit))
+	return q
 }

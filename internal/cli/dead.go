@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -30,10 +29,8 @@ func newDeadCmd(e *env) *cobra.Command {
 
 func newDeadLsCmd(e *env, af *apiFlags) *cobra.Command {
 	var (
-		source, destination, eventID, cursor string
-		since, until                         timeFlag
-		limit                                int
-		asJSON                               bool
+		source, destination, eventID string
+		page                         pageFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "ls",
@@ -44,19 +41,12 @@ func newDeadLsCmd(e *env, af *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{}
-			setParam(q, "source", source)
-			setParam(q, "destination", destination)
-			setParam(q, "event", eventID)
-			setParam(q, "since", apiTime(since))
-			setParam(q, "until", apiTime(until))
-			setParam(q, "cursor", cursor)
-			q.Set("limit", strconv.Itoa(limit))
+			q := page.query("source", source, "destination", destination, "event", eventID)
 			var list api.DeliveryList
 			if err := c.do(cmd.Context(), "GET", "/dead", q, nil, &list); err != nil {
 				return err
 			}
-			if asJSON {
+			if page.json {
 				return printJSON(e.stdout, list)
 			}
 			return writeDeliveries(e.stdout, list.Deliveries, list.Next, "(no dead deliveries)")
@@ -66,11 +56,7 @@ func newDeadLsCmd(e *env, af *apiFlags) *cobra.Command {
 	fs.StringVar(&source, "source", "", "only deliveries of events from this source")
 	fs.StringVar(&destination, "destination", "", "only deliveries to this destination")
 	fs.StringVar(&eventID, "event", "", "only deliveries of this event")
-	fs.Var(&since, "since", "only deliveries of events received at or after this time (RFC 3339, a date, or a duration ago such as 24h)")
-	fs.Var(&until, "until", "only deliveries of events received before this time")
-	fs.StringVar(&cursor, "cursor", "", "the page after this cursor (printed at the end of the previous page)")
-	fs.IntVar(&limit, "limit", 50, "events per page (1 to 500)")
-	fs.BoolVar(&asJSON, "json", false, "print the API's JSON")
+	page.register(cmd, "deliveries of events")
 	return cmd
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -32,10 +31,8 @@ func newEventsCmd(e *env) *cobra.Command {
 
 func newEventsLsCmd(e *env, af *apiFlags) *cobra.Command {
 	var (
-		source, typ, status, text, cursor string
-		since, until                      timeFlag
-		limit                             int
-		asJSON                            bool
+		source, typ, status, text string
+		page                      pageFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "ls",
@@ -46,23 +43,15 @@ func newEventsLsCmd(e *env, af *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{}
-			setParam(q, "source", source)
-			setParam(q, "type", typ)
-			setParam(q, "status", status)
-			setParam(q, "q", text)
-			setParam(q, "since", apiTime(since))
-			setParam(q, "until", apiTime(until))
-			setParam(q, "cursor", cursor)
-			q.Set("limit", strconv.Itoa(limit))
-			var page api.EventPage
-			if err := c.do(cmd.Context(), "GET", "/events", q, nil, &page); err != nil {
+			q := page.query("source", source, "type", typ, "status", status, "q", text)
+			var p api.EventPage
+			if err := c.do(cmd.Context(), "GET", "/events", q, nil, &p); err != nil {
 				return err
 			}
-			if asJSON {
-				return printJSON(e.stdout, page)
+			if page.json {
+				return printJSON(e.stdout, p)
 			}
-			return writeEvents(e.stdout, page)
+			return writeEvents(e.stdout, p)
 		},
 	}
 	fs := cmd.Flags()
@@ -70,11 +59,7 @@ func newEventsLsCmd(e *env, af *apiFlags) *cobra.Command {
 	fs.StringVar(&typ, "type", "", "only events of this type")
 	fs.StringVar(&status, "status", "", "only events with a delivery in this state (pending, succeeded, dead, discarded)")
 	fs.StringVarP(&text, "query", "q", "", "only events whose body contains this text")
-	fs.Var(&since, "since", "only events received at or after this time (RFC 3339, a date, or a duration ago such as 24h)")
-	fs.Var(&until, "until", "only events received before this time")
-	fs.StringVar(&cursor, "cursor", "", "the page after this cursor (printed at the end of the previous page)")
-	fs.IntVar(&limit, "limit", 50, "events per page (1 to 500)")
-	fs.BoolVar(&asJSON, "json", false, "print the API's JSON")
+	page.register(cmd, "events")
 	return cmd
 }
 
