@@ -37,11 +37,15 @@ func startCheckpointer(uri string, opts Options) (*checkpointer, error) {
 		c.Close()
 		return nil, fmt.Errorf("set up checkpoint connection: %w", err)
 	}
+	if err := attachDedup(c, uri); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("set up checkpoint connection: %w", err)
+	}
 	// Its own commits (none are expected) must not checkpoint.
 	c.WALHook(func(*sqlite3.Conn, string, int) error { return nil })
 	// A connection that has not read the database yet has not opened its
 	// WAL, and its checkpoints do nothing.
-	if err := c.Exec(`SELECT count(*) FROM meta`); err != nil {
+	if err := c.Exec(`SELECT count(*) FROM meta; SELECT count(*) FROM dedup.mark`); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("set up checkpoint connection: %w", err)
 	}
@@ -54,8 +58,10 @@ func (cp *checkpointer) run() {
 	defer close(cp.done)
 	for range cp.kick {
 		// Errors show up on the writer's path soon enough; a checkpoint
-		// that fails is tried again at the next kick.
+		// that fails is tried again at the next kick. Both files: the
+		// database and its dedup index.
 		_, _, _ = cp.conn.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
+		_, _, _ = cp.conn.WALCheckpoint("dedup", sqlite3.CHECKPOINT_PASSIVE)
 	}
 }
 
@@ -75,24 +81,40 @@ func (cp *checkpointer) stop() error {
 }
 
 // afterCommit is called by the writer after each commit, with w.walPages
-// set by the WAL hook. Below the catch-up size it wakes the checkpointer each
-// time the WAL has grown by checkpointPages (more often would mean more,
-// smaller checkpoints, each with its own fsyncs).
+// and w.dedupWAL set by the WAL hook. Below the catch-up size it wakes the
+// checkpointer each time a WAL has grown by its checkpoint size (more often
+// would mean more, smaller checkpoints, each with its own fsyncs).
 func (w *writer) afterCommit() {
-	every := w.opts.checkpointPages
-	if w.walPages < w.kickedAt {
-		w.kickedAt = 0 // the WAL started over
+	if w.conn == nil {
+		return
 	}
-	switch {
-	case w.conn == nil:
-	case w.walPages >= 16*every:
-		_, _, _ = w.conn.WALCheckpoint("main", sqlite3.CHECKPOINT_FULL)
-	case w.walPages >= 4*every:
-		// BUSY means the checkpointer is finishing a pass; like any failure
-		// here, the next commit tries again.
-		_, _, _ = w.conn.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
-	case w.walPages-w.kickedAt >= every:
-		w.kickedAt = w.walPages
+	wake := w.walCheck("main", w.walPages, &w.kickedAt, w.opts.checkpointPages)
+	// The dedup file's pages are an eighth of the size.
+	if w.walCheck("dedup", w.dedupWAL, &w.dedupKicked, 8*w.opts.checkpointPages) {
+		wake = true
+	}
+	if wake {
 		w.checkpoints.wake()
 	}
+}
+
+// walCheck applies the rules of the checkpointer's comment to one WAL of
+// pages pages, checkpointing on the writer itself past the catch-up size,
+// and reports whether the checkpointer should be woken.
+func (w *writer) walCheck(schema string, pages int, kickedAt *int, every int) bool {
+	if pages < *kickedAt {
+		*kickedAt = 0 // the WAL started over
+	}
+	switch {
+	case pages >= 16*every:
+		_, _, _ = w.conn.WALCheckpoint(schema, sqlite3.CHECKPOINT_FULL)
+	case pages >= 4*every:
+		// BUSY means the checkpointer is finishing a pass; like any failure
+		// here, the next commit tries again.
+		_, _, _ = w.conn.WALCheckpoint(schema, sqlite3.CHECKPOINT_PASSIVE)
+	case pages-*kickedAt >= every:
+		*kickedAt = pages
+		return true
+	}
+	return false
 }

@@ -17,7 +17,8 @@ const crashEnv = "HOOKGATE_SQLITE_CRASH_DB"
 
 // TestCrash runs a child process that ingests from many goroutines and prints
 // each id once Ingest has returned, kills it with SIGKILL mid-stream, then
-// reopens the database: every printed id must be there.
+// reopens the database: every printed id must be there, and a provider's
+// retry of each (same delivery id) must be its duplicate.
 //
 // SIGKILL proves that no answer comes before the commit reaches the OS.
 // That the commit is also fsynced before the answer (so it survives power
@@ -42,6 +43,12 @@ func TestCrash(t *testing.T) {
 	for _, id := range acked {
 		if _, err := s.Event(t.Context(), id); err != nil {
 			t.Fatalf("acknowledged event %s lost in the crash: %v", id, err)
+		}
+		retry := newEvent(0)
+		retry.DeliveryID = "d-" + id
+		res, err := s.Ingest(t.Context(), retry, routesTo("app"))
+		if err != nil || !res.Duplicate || res.EventID != id {
+			t.Fatalf("retry of acknowledged event %s = %+v, %v; want its duplicate", id, res, err)
 		}
 	}
 	checkIntegrity(t, s)
@@ -103,6 +110,7 @@ func crashChild(path string) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				ev := newEvent(w*1_000_000 + i)
+				ev.DeliveryID = "d-" + ev.ID
 				ev.Body = append(body[:len(body):len(body)], ev.Body...)
 				if _, err := s.Ingest(context.Background(), ev, routesTo("app", "audit")); err != nil {
 					os.Stderr.WriteString(err.Error())

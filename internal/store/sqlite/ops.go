@@ -27,6 +27,7 @@ type writeStmts struct {
 	savepoint, rollbackTo, release *sqlite3.Stmt
 
 	insertEvent, findDuplicate, insertDelivery *sqlite3.Stmt
+	insertDedupKey, setDedupMark               *sqlite3.Stmt
 	insertRejection                            *sqlite3.Stmt
 	selectDue, leaseDue                        *sqlite3.Stmt
 	completeDelivery, insertAttempt            *sqlite3.Stmt
@@ -48,13 +49,14 @@ func (ws *writeStmts) list() []struct {
 		{&ws.rollbackTo, `ROLLBACK TO request`},
 		{&ws.release, `RELEASE request`},
 
-		// The conflict target names the partial dedup index, so a clash on
-		// id is still an error while a duplicate is skipped.
+		// Dedup goes through the dedup file (dedup.go): an entry counts
+		// only if its event row has the same source and delivery id.
+		{&ws.findDuplicate, `SELECT e.id FROM dedup.keys k JOIN events e ON e.rowid = k.event_rowid
+			WHERE k.h = ?1 AND e.source = ?2 AND e.delivery_id = ?3 LIMIT 1`},
 		{&ws.insertEvent, `INSERT INTO events (` + eventCols + `)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-			ON CONFLICT (source, delivery_id) WHERE delivery_id <> '' DO NOTHING`},
-		{&ws.findDuplicate, `SELECT id FROM events
-			WHERE source = ?1 AND delivery_id = ?2 AND delivery_id <> ''`},
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`},
+		{&ws.insertDedupKey, `INSERT OR REPLACE INTO dedup.keys (h, event_rowid) VALUES (?1, ?2)`},
+		{&ws.setDedupMark, `UPDATE dedup.mark SET rowid = ?1`},
 		{&ws.insertDelivery, `INSERT INTO deliveries (` + deliveryCols + `)
 			VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4, '', '', 0, 0, ?5, ?6, ?7)`},
 
@@ -121,6 +123,13 @@ func (ws *writeStmts) close() error {
 // ingest stores r.ev and its deliveries, or finds the event it duplicates.
 func (w *writer) ingest(r *request) error {
 	ev := r.ev
+	var h int64
+	if ev.DeliveryID != "" {
+		h = dedupHash(ev.Source, ev.DeliveryID)
+		if dup, err := w.duplicate(r, h); err != nil || dup {
+			return err
+		}
+	}
 	at := nanos(ev.ReceivedAt)
 	b := binder{st: w.st.insertEvent}
 	b.text(1, r.eventID)
@@ -136,8 +145,15 @@ func (w *writer) ingest(r *request) error {
 	if err := b.exec(); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
-	if w.conn.Changes() == 0 {
-		return w.duplicate(r)
+	if ev.DeliveryID != "" {
+		rowid := w.conn.LastInsertRowID()
+		b := binder{st: w.st.insertDedupKey}
+		b.int64(1, h)
+		b.int64(2, rowid)
+		if err := b.exec(); err != nil {
+			return fmt.Errorf("index delivery id: %w", err)
+		}
+		w.dedupMark = rowid
 	}
 	for i, rt := range r.routes {
 		b := binder{st: w.st.insertDelivery}
@@ -156,24 +172,26 @@ func (w *writer) ingest(r *request) error {
 	return nil
 }
 
-// duplicate answers r with the event that r.ev duplicates.
-func (w *writer) duplicate(r *request) error {
+// duplicate looks for the event r.ev duplicates (h is its dedup hash). If
+// there is one, it answers r with it and reports true.
+func (w *writer) duplicate(r *request, h int64) (bool, error) {
 	st := w.st.findDuplicate
 	defer st.Reset()
 	b := binder{st: st}
-	b.text(1, r.ev.Source)
-	b.text(2, r.ev.DeliveryID)
+	b.int64(1, h)
+	b.text(2, r.ev.Source)
+	b.text(3, r.ev.DeliveryID)
 	if b.err != nil {
-		return b.err
+		return false, b.err
 	}
 	if !st.Step() {
 		if err := st.Err(); err != nil {
-			return fmt.Errorf("find duplicate: %w", err)
+			return false, fmt.Errorf("find duplicate: %w", err)
 		}
-		return errors.New("insert event: skipped, but no duplicate found")
+		return false, nil
 	}
 	r.res = store.IngestResult{EventID: st.ColumnText(0), Duplicate: true}
-	return nil
+	return true, nil
 }
 
 func (w *writer) reject(r *request) error {

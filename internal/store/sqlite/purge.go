@@ -12,7 +12,7 @@ import (
 // deliveries pending, and received before ?2 (Before) or, if one of their
 // deliveries is dead, before ?3 (DeadBefore). A zero cutoff is 0, which no
 // event is received before.
-const purgeCandidates = `SELECT e.id FROM events e
+const purgeCandidates = `SELECT e.id, e.rowid, e.source, e.delivery_id FROM events e
 	WHERE e.received_at < ?1
 		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
 		AND CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'dead')
@@ -53,8 +53,9 @@ func (s *Store) Purge(ctx context.Context, r store.Retention) (events, rejection
 	return len(ids), rejections, nil
 }
 
-// purgeEvents removes up to limit of the events purgeCandidates picks, and
-// their deliveries and attempts, appending their ids to ids.
+// purgeEvents removes up to limit of the events purgeCandidates picks, their
+// deliveries and attempts, and their entries in the dedup index, appending
+// their ids to ids.
 func (w *writer) purgeEvents(ids []string, cutoff, before, deadBefore, limit int64) ([]string, error) {
 	sel, _, err := w.conn.Prepare(purgeCandidates)
 	if err != nil {
@@ -69,11 +70,29 @@ func (w *writer) purgeEvents(ids []string, cutoff, before, deadBefore, limit int
 	if b.err != nil {
 		return nil, b.err
 	}
+	type key struct{ h, rowid int64 }
+	var keys []key
 	for sel.Step() {
 		ids = append(ids, sel.ColumnText(0))
+		if d := sel.ColumnText(3); d != "" {
+			keys = append(keys, key{dedupHash(sel.ColumnText(2), d), sel.ColumnInt64(1)})
+		}
 	}
 	if err := sel.Err(); err != nil {
 		return nil, fmt.Errorf("pick events: %w", err)
+	}
+	del, _, err := w.conn.Prepare(`DELETE FROM dedup.keys WHERE h = ?1 AND event_rowid = ?2`)
+	if err != nil {
+		return nil, err
+	}
+	defer del.Close()
+	for _, k := range keys {
+		b := binder{st: del}
+		b.int64(1, k.h)
+		b.int64(2, k.rowid)
+		if err := b.exec(); err != nil {
+			return nil, fmt.Errorf("remove dedup entries: %w", err)
+		}
 	}
 	// Children first: attempts reference deliveries, deliveries events.
 	for _, sql := range []string{

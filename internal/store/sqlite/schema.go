@@ -13,10 +13,13 @@ var schemaV1 string
 //go:embed schema_routes.sql
 var schemaRoutes string
 
+//go:embed schema_dedup.sql
+var schemaDedup string
+
 // migrations[i] moves a database from schema version i to i+1; the version is
 // kept in PRAGMA user_version. Append to change the schema; never edit an
 // entry that has shipped.
-var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin, schemaQuery, schemaTrace}
+var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin, schemaQuery, schemaTrace, schemaDedup}
 
 // migrate brings the database on c up to the newest schema version in one
 // transaction. It refuses a database made by a newer hookgate, and one it

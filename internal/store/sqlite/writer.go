@@ -116,7 +116,13 @@ type writer struct {
 
 	walPages    int // the WAL's size after the last commit
 	kickedAt    int // walPages when the checkpointer was last woken
+	dedupWAL    int // the dedup file's WAL size after the last commit
+	dedupKicked int // dedupWAL when the checkpointer was last woken for it
 	checkpoints *checkpointer
+	// dedupMark is the rowid of the last event the running transaction
+	// indexed in the dedup file, 0 if none: written to the file's mark just
+	// before the commit.
+	dedupMark int64
 }
 
 // openWriter opens the write connection, sets it up for WAL and durability,
@@ -161,16 +167,26 @@ func (w *writer) open(ctx context.Context, migrateSchema bool) (err error) {
 	} else if mode != "wal" {
 		return fmt.Errorf("journal mode is %q, want wal (is the file system local?)", mode)
 	}
+	if err := attachDedup(c, w.uri); err != nil {
+		return err
+	}
 	// Checkpoints are the checkpointer's job (see afterCommit); the hook
 	// replaces SQLite's own wal_autocheckpoint.
-	c.WALHook(func(_ *sqlite3.Conn, _ string, pages int) error {
-		w.walPages = pages
+	c.WALHook(func(_ *sqlite3.Conn, name string, pages int) error {
+		if isDedupName(name) {
+			w.dedupWAL = pages
+		} else {
+			w.walPages = pages
+		}
 		return nil
 	})
 	if migrateSchema {
 		if err := migrate(c); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
+	}
+	if _, err := repairDedup(c); err != nil {
+		return err
 	}
 	if err := w.st.prepare(c); err != nil {
 		return err
@@ -315,6 +331,7 @@ func (w *writer) transact(batch []*request, isolate bool) (failed bool, err erro
 	if err := w.st.begin.Exec(); err != nil {
 		return false, fmt.Errorf("begin: %w", err)
 	}
+	w.dedupMark = 0
 	for _, r := range batch {
 		r.res, r.leased, r.err = store.IngestResult{}, nil, nil
 		if isolate {
@@ -328,6 +345,13 @@ func (w *writer) transact(batch []*request, isolate bool) (failed bool, err erro
 		}
 		if err != nil {
 			return false, err
+		}
+	}
+	if w.dedupMark != 0 {
+		b := binder{st: w.st.setDedupMark}
+		b.int64(1, w.dedupMark)
+		if err := b.exec(); err != nil {
+			return false, fmt.Errorf("mark dedup index: %w", err)
 		}
 	}
 	if err := w.st.commit.Exec(); err != nil {
