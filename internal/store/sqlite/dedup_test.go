@@ -3,6 +3,7 @@ package sqlite
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -196,9 +197,11 @@ func TestDedupPurged(t *testing.T) {
 	}
 }
 
-// TestUpgradeDedup opens a database of schema version 5, dedup index inside,
-// with events in it: the index is dropped and its entries move to the file.
-func TestUpgradeDedup(t *testing.T) {
+// TestUpgradeFromVersion5 opens a database of schema version 5, dedup index
+// inside, with events and a succeeded delivery in it: the index is dropped
+// and its entries move to the file (migration 6), and the destination's last
+// success moves to destination_success (migration 7).
+func TestUpgradeFromVersion5(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "hookgate.db")
 	c, err := sqlite3.Open(path)
@@ -213,7 +216,11 @@ func TestUpgradeDedup(t *testing.T) {
 	if err := c.Exec(`PRAGMA user_version = 5;
 		INSERT INTO events (id, source, delivery_id, type, method, received_at, query, headers, body)
 			VALUES ('ev1', 'github', 'd1', 'push', 'POST', 1, '', '{}', x'7b7d'),
-			       ('ev2', 'github', '', 'push', 'POST', 2, '', '{}', x'7b7d');`); err != nil {
+			       ('ev2', 'github', '', 'push', 'POST', 2, '', '{}', x'7b7d');
+		INSERT INTO deliveries (id, event_id, destination, state, attempts, next_at, created_at, updated_at, last_error, lease)
+			VALUES ('dl1', 'ev1', 'app', 'succeeded', 1, 3, 1, 7, '', ''),
+			       ('dl2', 'ev2', 'app', 'succeeded', 1, 3, 2, 5, '', ''),
+			       ('dl3', 'ev2', 'audit', 'pending', 0, 3, 2, 2, '', '');`); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
@@ -227,5 +234,13 @@ func TestUpgradeDedup(t *testing.T) {
 	})
 	if err != nil || idx != "0" {
 		t.Errorf("events_dedup still there (%s, %v)", idx, err)
+	}
+	stats, err := s.DestinationStats(t.Context(), fromNanos(10))
+	want := []store.DestinationStats{
+		{Destination: "app", LastSuccessAt: fromNanos(7)},
+		{Destination: "audit", Pending: 1, Due: 1, OldestDue: fromNanos(3)},
+	}
+	if err != nil || !reflect.DeepEqual(stats, want) {
+		t.Errorf("DestinationStats after the upgrade = %+v, %v; want %+v", stats, err, want)
 	}
 }

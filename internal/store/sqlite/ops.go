@@ -6,6 +6,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/hookgate/hookgate/internal/event"
 	"github.com/hookgate/hookgate/internal/store"
 )
 
@@ -28,6 +29,7 @@ type writeStmts struct {
 
 	insertEvent, findDuplicate, insertDelivery *sqlite3.Stmt
 	insertDedupKey, setDedupMark               *sqlite3.Stmt
+	noteSuccess                                *sqlite3.Stmt
 	insertRejection                            *sqlite3.Stmt
 	selectDue, leaseDue                        *sqlite3.Stmt
 	completeDelivery, insertAttempt            *sqlite3.Stmt
@@ -76,7 +78,9 @@ func (ws *writeStmts) list() []struct {
 				next_at = ?4, updated_at = ?5, lease = '',
 				last_error = CASE WHEN ?3 = 'succeeded' THEN last_error ELSE ?6 END
 			WHERE id = ?1 AND lease = ?2 AND lease <> ''
-			RETURNING attempts`},
+			RETURNING attempts, destination`},
+		{&ws.noteSuccess, `INSERT INTO destination_success (destination, at) VALUES (?1, ?2)
+			ON CONFLICT (destination) DO UPDATE SET at = max(at, excluded.at)`},
 		{&ws.insertAttempt, `INSERT INTO attempts (delivery_id, n, id, started_at, duration, status, error, outcome, response,
 				request_method, request_url, request_headers, response_headers)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`},
@@ -276,6 +280,9 @@ func (w *writer) complete(r *request) error {
 			continue // the lease is gone: another worker owns it now
 		}
 		n := upd.ColumnInt(0)
+		if o.State == event.Succeeded {
+			w.noteSuccess(upd.ColumnRawText(1), finished)
+		}
 		if err := upd.Reset(); err != nil {
 			return fmt.Errorf("update delivery %s: %w", o.DeliveryID, err)
 		}

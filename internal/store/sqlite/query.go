@@ -208,27 +208,34 @@ func (s *Store) SourceStats(ctx context.Context, since time.Time) ([]store.Sourc
 }
 
 // destinationStatsSQL sums up every destination in one statement: the
-// destinations by skipping through deliveries_destination, the counts and
-// the last success as ranges and probes of it, and what is due at ?1 from
-// the due range of deliveries_due (pending with next_at <= ?1: a lease
-// that has expired is due again, as Lease would take it).
+// destinations by skipping through deliveries_destination (which holds all
+// but succeeded deliveries) and those in destination_success, the counts as
+// ranges of deliveries_destination, the last success from
+// destination_success, and what is due at ?1 from deliveries_due (pending
+// with next_at <= ?1: a lease that has expired is due again, as Lease would
+// take it). The redundant state <> 'succeeded' lets SQLite see that the
+// partial index applies.
 const destinationStatsSQL = `WITH RECURSIVE
 	ds(destination) AS (
-		SELECT (SELECT min(destination) FROM deliveries)
+		SELECT (SELECT min(destination) FROM deliveries WHERE state <> 'succeeded')
 		UNION ALL
-		SELECT (SELECT min(destination) FROM deliveries WHERE destination > ds.destination)
+		SELECT (SELECT min(destination) FROM deliveries WHERE state <> 'succeeded' AND destination > ds.destination)
 		FROM ds WHERE ds.destination IS NOT NULL),
+	names(destination) AS (
+		SELECT destination FROM ds WHERE destination IS NOT NULL
+		UNION SELECT destination FROM destination_success),
 	due(destination, n, oldest) AS MATERIALIZED (
 		SELECT destination, count(*), min(next_at) FROM deliveries
 		WHERE state = 'pending' AND next_at <= ?1 GROUP BY destination)
-SELECT ds.destination,
-	(SELECT count(*) FROM deliveries d WHERE d.destination = ds.destination AND d.state = 'pending'),
+SELECT n.destination,
+	(SELECT count(*) FROM deliveries d
+		WHERE d.destination = n.destination AND d.state = 'pending' AND d.state <> 'succeeded'),
 	coalesce(due.n, 0), coalesce(due.oldest, 0),
-	(SELECT count(*) FROM deliveries d WHERE d.destination = ds.destination AND d.state = 'dead'),
-	coalesce((SELECT max(d.updated_at) FROM deliveries d WHERE d.destination = ds.destination AND d.state = 'succeeded'), 0)
-FROM ds LEFT JOIN due ON due.destination = ds.destination
-WHERE ds.destination IS NOT NULL
-ORDER BY ds.destination`
+	(SELECT count(*) FROM deliveries d
+		WHERE d.destination = n.destination AND d.state = 'dead' AND d.state <> 'succeeded'),
+	coalesce((SELECT s.at FROM destination_success s WHERE s.destination = n.destination), 0)
+FROM names n LEFT JOIN due ON due.destination = n.destination
+ORDER BY n.destination`
 
 // DestinationStats sums up every destination that has deliveries, as of
 // now; by destination name.

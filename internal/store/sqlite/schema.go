@@ -16,10 +16,13 @@ var schemaRoutes string
 //go:embed schema_dedup.sql
 var schemaDedup string
 
+//go:embed schema_success.sql
+var schemaSuccess string
+
 // migrations[i] moves a database from schema version i to i+1; the version is
 // kept in PRAGMA user_version. Append to change the schema; never edit an
 // entry that has shipped.
-var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin, schemaQuery, schemaTrace, schemaDedup}
+var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin, schemaQuery, schemaTrace, schemaDedup, schemaSuccess}
 
 // migrate brings the database on c up to the newest schema version in one
 // transaction. It refuses a database made by a newer hookgate, and one it

@@ -123,12 +123,37 @@ type writer struct {
 	// indexed in the dedup file, 0 if none: written to the file's mark just
 	// before the commit.
 	dedupMark int64
+	// successes holds, per destination, the newest success the running
+	// transaction recorded: written to destination_success just before the
+	// commit, one row per destination rather than one per delivery.
+	successes map[string]int64
+}
+
+// noteSuccess records a success at (unix nanoseconds) for the destination
+// named by raw (a column's bytes, copied only for a new key).
+func (w *writer) noteSuccess(raw []byte, at int64) {
+	if prev, ok := w.successes[string(raw)]; !ok || at > prev {
+		w.successes[string(raw)] = at
+	}
+}
+
+// flushSuccesses writes the transaction's successes to destination_success.
+func (w *writer) flushSuccesses() error {
+	for dest, at := range w.successes {
+		b := binder{st: w.st.noteSuccess}
+		b.text(1, dest)
+		b.int64(2, at)
+		if err := b.exec(); err != nil {
+			return fmt.Errorf("note last success of %q: %w", dest, err)
+		}
+	}
+	return nil
 }
 
 // openWriter opens the write connection, sets it up for WAL and durability,
 // and migrates the schema.
 func openWriter(ctx context.Context, uri string, opts Options, stats *counters) (*writer, error) {
-	w := &writer{uri: uri, opts: opts, stats: stats, maxBatch: opts.MaxBatch}
+	w := &writer{uri: uri, opts: opts, stats: stats, maxBatch: opts.MaxBatch, successes: map[string]int64{}}
 	if err := w.open(ctx, true); err != nil {
 		return nil, err
 	}
@@ -332,6 +357,7 @@ func (w *writer) transact(batch []*request, isolate bool) (failed bool, err erro
 		return false, fmt.Errorf("begin: %w", err)
 	}
 	w.dedupMark = 0
+	clear(w.successes)
 	for _, r := range batch {
 		r.res, r.leased, r.err = store.IngestResult{}, nil, nil
 		if isolate {
@@ -346,6 +372,9 @@ func (w *writer) transact(batch []*request, isolate bool) (failed bool, err erro
 		if err != nil {
 			return false, err
 		}
+	}
+	if err := w.flushSuccesses(); err != nil {
+		return false, err
 	}
 	if w.dedupMark != 0 {
 		b := binder{st: w.st.setDedupMark}
