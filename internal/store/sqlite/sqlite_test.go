@@ -541,3 +541,54 @@ func TestDedupInOneBatch(t *testing.T) {
 		t.Errorf("deliveries = %v, %v; want 1", ds, err)
 	}
 }
+
+// TestForeignKeyIsolated puts a request that breaks a foreign key (a
+// delivery of an event that does not exist) in one batch with good ones:
+// only it fails, and nothing of it is left.
+func TestForeignKeyIsolated(t *testing.T) {
+	t.Parallel()
+	v, opts := newTestVFS(t)
+	s := open(t, filepath.Join(t.TempDir(), "hookgate.db"), opts)
+	defer s.Close()
+	release := holdCommit(t, v, s, newEvent(0))
+
+	good := []*event.Event{newEvent(1), newEvent(2)}
+	errs := make(chan error, 3)
+	go func() {
+		errs <- s.admin(t.Context(), func(w *writer) error {
+			return w.conn.Exec(`INSERT INTO deliveries (id, event_id, destination, state, attempts, next_at,
+				created_at, updated_at, last_error, lease) VALUES ('orphan', 'no-such-event', 'app', 'pending', 0, 1, 1, 1, '', '')`)
+		})
+	}()
+	waitQueued(s, 1)
+	for _, ev := range good {
+		go func() {
+			_, err := s.Ingest(t.Context(), ev, routesTo("app"))
+			errs <- err
+		}()
+	}
+	waitQueued(s, 3)
+	if err := release(); err != nil {
+		t.Fatalf("held Ingest: %v", err)
+	}
+	var failed []error
+	for range 3 {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) != 1 || !errors.Is(failed[0], sqlite3.CONSTRAINT_FOREIGNKEY) {
+		t.Fatalf("failed requests: %v; want only the orphan delivery, with a foreign key error", failed)
+	}
+	for _, ev := range good {
+		if _, err := s.Event(t.Context(), ev.ID); err != nil {
+			t.Errorf("good event in the same batch: %v", err)
+		}
+	}
+	if _, err := s.Delivery(t.Context(), "orphan"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("orphan delivery: %v, want ErrNotFound", err)
+	}
+	if st := s.Stats(); st.LastBatch != 3 {
+		t.Errorf("last batch = %d, want 3", st.LastBatch)
+	}
+}
