@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/url"
@@ -166,6 +165,3 @@ func repairDedup(c *sqlite3.Conn) (n int, err error) {
 
 // isDedupName reports whether a WAL hook's schema name is the dedup file's.
 func isDedupName(name string) bool { return strings.EqualFold(name, "dedup") }
-
-// errNoDuplicate is findDuplicate's answer when no event matches.
-var errNoDuplicate = errors.New("no duplicate")

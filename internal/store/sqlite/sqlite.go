@@ -1,5 +1,7 @@
 // Package sqlite is hookgate's embedded storage engine: one SQLite database
-// file in WAL mode, written by a single goroutine that group-commits.
+// file in WAL mode, written by a single goroutine that group-commits, and
+// next to it the dedup index (path + "-dedup"), a second SQLite file that
+// can always be rebuilt from the first (see dedup.go).
 //
 // # One writer, group commit
 //
