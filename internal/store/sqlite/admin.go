@@ -333,17 +333,19 @@ func (w *writer) each(q *filterQuery, f func(st *sqlite3.Stmt)) error {
 func (w *writer) bindAttemptRecord(b *binder, i int, a *event.Attempt) {
 	b.text(i, a.Request.Method)
 	b.text(i+1, a.Request.URL)
-	b.rawText(i+2, headerJSON(a.Request.Header))
-	b.rawText(i+3, headerJSON(a.ResponseHeader))
+	b.rawText(i+2, w.headerJSON(a.Request.Header))
+	b.rawText(i+3, w.headerJSON(a.ResponseHeader))
 }
 
-// headerJSON is h as stored: a JSON object, or nothing for no headers.
-func headerJSON(h http.Header) []byte {
+// headerJSON is h as stored: a JSON object, or nothing for no headers. It is
+// encoded into the writer's scratch buffer, valid until the next call
+// (binding copies it).
+func (w *writer) headerJSON(h http.Header) []byte {
 	if len(h) == 0 {
 		return nil
 	}
-	b, _ := appendHeaderJSON(nil, nil, h)
-	return b
+	w.scratch, w.scratchKeys = appendHeaderJSON(w.scratch[:0], w.scratchKeys[:0], h)
+	return w.scratch
 }
 
 // parseHeaderJSON undoes headerJSON.

@@ -127,6 +127,9 @@ type writer struct {
 	// transaction recorded: written to destination_success just before the
 	// commit, one row per destination rather than one per delivery.
 	successes map[string]int64
+	// scratch and scratchKeys are reused to encode values before binding.
+	scratch     []byte
+	scratchKeys []string
 }
 
 // noteSuccess records a success at (unix nanoseconds) for the destination
