@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Mask replaces a hidden value.
@@ -25,10 +26,31 @@ var secretWords = []string{
 
 // Secret reports whether a header or query parameter named name may carry
 // a credential or a signature.
+//
+// It runs for every header of every recorded attempt, so it compares
+// without lowering name into a new string.
 func Secret(name string) bool {
-	name = strings.ToLower(name)
+	for i := range len(name) {
+		if name[i] >= utf8.RuneSelf {
+			// Non-ASCII (say a Kelvin sign for the k of "key") lowers
+			// to ASCII over a different number of bytes.
+			name = strings.ToLower(name)
+			break
+		}
+	}
 	for _, w := range secretWords {
-		if strings.Contains(name, w) {
+		if containsFold(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains word (lower-case ASCII), ignoring
+// case.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
 			return true
 		}
 	}

@@ -94,3 +94,18 @@ func FuzzQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestSecretFolds checks names that only match once lowered, ASCII or not.
+func TestSecretFolds(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"X-API-KEY", "x-Hub-SIGNATURE-256", "\u212Aey", "Api\u212Aey", "SeSsIoN"} {
+		if !Secret(name) {
+			t.Errorf("Secret(%q) = false, want true", name)
+		}
+	}
+	for _, name := range []string{"Content-Type", "X-Request-Id", "K", ""} {
+		if Secret(name) {
+			t.Errorf("Secret(%q) = true, want false", name)
+		}
+	}
+}
