@@ -6,6 +6,7 @@
 package redact
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,46 +20,50 @@ const Mask = "[redacted]"
 // their values as credentials or signatures. "sig" covers signature,
 // x-signature-ed25519 and sig= alike; "auth" covers authorization and
 // proxy-authorization.
-var secretWords = []string{
-	"auth", "cookie", "credential", "key", "passwd", "password", "secret",
-	"session", "sig", "token", "hmac",
+var secretWords = [][]byte{
+	[]byte("auth"), []byte("cookie"), []byte("credential"), []byte("key"), []byte("passwd"),
+	[]byte("password"), []byte("secret"), []byte("session"), []byte("sig"), []byte("token"), []byte("hmac"),
 }
 
 // Secret reports whether a header or query parameter named name may carry
 // a credential or a signature.
 //
-// It runs for every header of every recorded attempt, so it compares
-// without lowering name into a new string.
+// It runs for every header of every recorded attempt, so a short ASCII
+// name is lowered into a buffer on the stack rather than a new string.
 func Secret(name string) bool {
-	for i := range len(name) {
-		if name[i] >= utf8.RuneSelf {
-			// Non-ASCII (say a Kelvin sign for the k of "key") lowers
-			// to ASCII over a different number of bytes.
-			name = strings.ToLower(name)
-			break
-		}
+	var buf [64]byte
+	lower, ok := asciiLower(buf[:0], name)
+	if !ok {
+		// Long, or not ASCII (a Kelvin sign lowers to the k of "key").
+		lower = []byte(strings.ToLower(name))
 	}
 	for _, w := range secretWords {
-		if containsFold(name, w) {
+		if bytes.Contains(lower, w) {
 			return true
 		}
 	}
 	return false
 }
 
-// containsFold reports whether s contains word (lower-case ASCII), ignoring
-// case.
-func containsFold(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(word)], word) {
-			return true
-		}
+// asciiLower appends name lowered to dst if it is ASCII and fits in dst's
+// capacity, and reports whether it was.
+func asciiLower(dst []byte, name string) ([]byte, bool) {
+	if len(name) > cap(dst) {
+		return nil, false
 	}
-	return false
+	for i := range len(name) {
+		c := name[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst, true
 }
 
-// Header returns a copy of h with the values of secret-looking headers
-// replaced by Mask; nil for none.
 func Header(h http.Header) http.Header {
 	if len(h) == 0 {
 		return nil

@@ -109,3 +109,11 @@ func TestSecretFolds(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSecret(b *testing.B) {
+	names := []string{"Content-Type", "User-Agent", "Webhook-Signature", "X-Github-Delivery", "Traceparent"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		Secret(names[i%len(names)])
+	}
+}
