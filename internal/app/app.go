@@ -201,7 +201,7 @@ var _ notifier = (*postgres.Store)(nil)
 func openStoreLog(ctx context.Context, s config.Storage, log *slog.Logger, onCommit func(engine string) func(int, time.Duration)) (store.Store, error) {
 	switch s.Driver {
 	case "sqlite":
-		st, err := sqlite.Open(ctx, s.Path, sqlite.Options{OnCommit: commitHook(onCommit, "sqlite")})
+		st, err := sqlite.Open(ctx, s.Path, sqlite.Options{Logger: log, OnCommit: commitHook(onCommit, "sqlite")})
 		if err != nil {
 			return nil, fmt.Errorf("open storage: %w", err)
 		}

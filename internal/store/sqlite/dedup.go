@@ -31,8 +31,8 @@ import (
 // it). What a loss can leave, and how each is made right:
 //
 //   - entries missing for committed events (its last commits lost): the
-//     file's mark holds the rowid of the last event it indexed, written in
-//     the same transaction as the entries; at open, repairDedup indexes every
+//     file's mark holds the rowid of the last event stored (with a delivery
+//     id or not), written in the same transaction; at open, repairDedup indexes every
 //     event past the mark. A missing or new file has mark 0, so the index is
 //     rebuilt from the events table (which is also how a database made before
 //     this file existed gets its index).

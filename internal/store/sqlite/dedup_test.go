@@ -244,3 +244,22 @@ func TestUpgradeFromVersion5(t *testing.T) {
 		t.Errorf("DestinationStats after the upgrade = %+v, %v; want %+v", stats, err, want)
 	}
 }
+
+// TestDedupMarkFollowsEveryEvent checks that events without a delivery id
+// move the mark too, so the next Open reads nothing back.
+func TestDedupMarkFollowsEveryEvent(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookgate.db")
+	s := open(t, path, Options{})
+	ingestDelivery(t, s, 0, "keyed")
+	for i := range 5 {
+		mustIngest(t, s, newEvent(i+1), "app") // no delivery id
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mark, err := pragmaText(dedupConn(t, path), `SELECT rowid FROM mark`)
+	if err != nil || mark != "6" {
+		t.Errorf("mark = %s, %v; want 6, the last event's rowid", mark, err)
+	}
+}

@@ -162,15 +162,17 @@ func (w *writer) ingest(r *request) error {
 	if err := b.exec(); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
+	// The mark moves with every event, keyed or not, so that the next
+	// open does not read back events with nothing to index.
+	rowid := w.conn.LastInsertRowID()
+	w.dedupMark = rowid
 	if ev.DeliveryID != "" {
-		rowid := w.conn.LastInsertRowID()
 		b := binder{st: w.st.insertDedupKey}
 		b.int64(1, h)
 		b.int64(2, rowid)
 		if err := b.exec(); err != nil {
 			return fmt.Errorf("index delivery id: %w", err)
 		}
-		w.dedupMark = rowid
 	}
 	for i, rt := range r.routes {
 		b := binder{st: w.st.insertDelivery}

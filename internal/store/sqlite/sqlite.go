@@ -61,6 +61,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -91,6 +92,9 @@ type Options struct {
 	// fsync included (metrics). It runs on the writer goroutine: it must
 	// be cheap and must not call the store.
 	OnCommit func(batch int, took time.Duration)
+	// Logger gets what the engine does on its own: rebuilding the dedup
+	// index at open. Default slog.Default().
+	Logger *slog.Logger
 
 	// vfs names the registered SQLite VFS to use. Default walVFS; tests
 	// wrap it to count fsyncs and inject disk errors.
@@ -106,6 +110,9 @@ func (o Options) withDefaults() Options {
 	o.BusyTimeout = cmp.Or(max(o.BusyTimeout, 0), 5*time.Second)
 	o.checkpointPages = cmp.Or(max(o.checkpointPages, 0), 1000)
 	o.vfs = cmp.Or(o.vfs, walVFSName)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	return o
 }
 

@@ -213,8 +213,12 @@ func (w *writer) open(ctx context.Context, migrateSchema bool) (err error) {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
-	if _, err := repairDedup(c); err != nil {
+	start := time.Now()
+	if n, err := repairDedup(c); err != nil {
 		return err
+	} else if n > 0 && migrateSchema {
+		w.opts.Logger.Info("sqlite: indexed delivery ids the dedup file was missing",
+			"events", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 	if err := w.st.prepare(c); err != nil {
 		return err
