@@ -44,7 +44,7 @@ type writeStmts struct {
 	insertDedupKey, setDedupMark               *sqlite3.Stmt
 	noteSuccess                                *sqlite3.Stmt
 	insertRejection                            *sqlite3.Stmt
-	selectDue, leaseDue                        *sqlite3.Stmt
+	selectDue, leaseOne                        *sqlite3.Stmt
 	completeDelivery, insertAttempt            *sqlite3.Stmt
 	releaseLease, retry, ping                  *sqlite3.Stmt
 }
@@ -78,13 +78,12 @@ func (ws *writeStmts) list() []struct {
 		{&ws.insertRejection, `INSERT OR FAIL INTO rejections (id, source, received_at, status, reason, remote_addr)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6)`},
 
-		// Both lease statements pick the same rows: the writer is alone and
-		// the order is total (next_at, then id).
+		// Lease selects the due rows in order, then claims each by id (the
+		// writer is alone, so they are still due).
 		{&ws.selectDue, `SELECT ` + deliveryCols + ` FROM deliveries d
 			WHERE ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`},
-		{&ws.leaseDue, `UPDATE OR FAIL deliveries SET next_at = ?3, lease = ?4
-			WHERE id IN (SELECT id FROM deliveries d
-				WHERE ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2)`},
+		{&ws.leaseOne, `UPDATE OR FAIL deliveries SET next_at = ?2, lease = ?3
+			WHERE id = ?1 AND state = 'pending'`},
 
 		// last_error keeps the last failure's text; a success leaves it.
 		{&ws.completeDelivery, `UPDATE OR FAIL deliveries SET state = ?3, attempts = attempts + 1,
@@ -253,16 +252,19 @@ func (w *writer) lease(r *request) error {
 	if len(r.leased) == 0 {
 		return nil
 	}
-	b = binder{st: w.st.leaseDue}
-	b.int64(1, now)
-	b.int64(2, int64(r.limit))
-	b.int64(3, until)
-	b.text(4, r.token)
-	if err := b.exec(); err != nil {
-		return fmt.Errorf("lease deliveries: %w", err)
-	}
-	if n := w.conn.Changes(); n != int64(len(r.leased)) {
-		return fmt.Errorf("lease deliveries: claimed %d, selected %d", n, len(r.leased))
+	// Claimed one by one through the primary key: an UPDATE over the same
+	// query would walk the due range and its ordering checks again.
+	for _, d := range r.leased {
+		b := binder{st: w.st.leaseOne}
+		b.text(1, d.ID)
+		b.int64(2, until)
+		b.text(3, r.token)
+		if err := b.exec(); err != nil {
+			return fmt.Errorf("lease delivery %s: %w", d.ID, err)
+		}
+		if w.conn.Changes() != 1 {
+			return fmt.Errorf("lease delivery %s: selected but not claimed", d.ID)
+		}
 	}
 	return nil
 }
