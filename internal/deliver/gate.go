@@ -204,9 +204,10 @@ func (w *Worker) expired(p *pool, d event.Delivery, now time.Time) store.Outcome
 	w.log.Warn("deliver: delivery dead, past its max age", "delivery_id", d.ID, "event_id", d.EventID,
 		"destination", p.name, "attempt", n, "max_age", p.policy.MaxAge)
 	return store.Outcome{
-		DeliveryID: d.ID,
-		Lease:      d.Lease,
-		State:      event.Dead,
+		DeliveryID:  d.ID,
+		Lease:       d.Lease,
+		Destination: d.Destination,
+		State:       event.Dead,
 		Attempt: event.Attempt{
 			ID: w.newID(), DeliveryID: d.ID, N: n, StartedAt: now, Error: msg, Outcome: event.Dead,
 		},

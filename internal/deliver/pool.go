@@ -175,7 +175,7 @@ func (w *Worker) attempt(p *pool, j job) {
 	record(&a, res)
 	w.logAttempt(p, j, a, next)
 	w.observe(p, span, res, a)
-	w.out <- store.Outcome{DeliveryID: j.d.ID, Lease: j.d.Lease, Attempt: a, State: state, NextAt: next}
+	w.out <- store.Outcome{DeliveryID: j.d.ID, Lease: j.d.Lease, Destination: j.d.Destination, Attempt: a, State: state, NextAt: next}
 }
 
 func (w *Worker) logAttempt(p *pool, j job, a event.Attempt, next time.Time) {

@@ -453,10 +453,11 @@ func (w *Worker) unconfigured(d event.Delivery) {
 		"delivery_id", d.ID, "event_id", d.EventID, "destination", d.Destination, "attempt", n, "next_at", next)
 	w.busy.Add(1)
 	w.out <- store.Outcome{
-		DeliveryID: d.ID,
-		Lease:      d.Lease,
-		State:      event.Pending,
-		NextAt:     next,
+		DeliveryID:  d.ID,
+		Lease:       d.Lease,
+		Destination: d.Destination,
+		State:       event.Pending,
+		NextAt:      next,
 		Attempt: event.Attempt{
 			ID:         w.newID(),
 			DeliveryID: d.ID,

@@ -76,6 +76,9 @@ type Outcome struct {
 	// if the lease no longer matches (another worker took it over).
 	DeliveryID string
 	Lease      string
+	// Destination is the delivery's destination, as leased. Optional: an
+	// engine that keeps per-destination figures looks it up when empty.
+	Destination string
 	// Attempt is recorded as is; its N must be the delivery's Attempts+1.
 	Attempt event.Attempt
 	// State is where the delivery moves: Pending (retry at NextAt),

@@ -46,6 +46,7 @@ type writeStmts struct {
 	insertRejection                            *sqlite3.Stmt
 	selectDue, leaseOne                        *sqlite3.Stmt
 	completeDelivery, insertAttempt            *sqlite3.Stmt
+	completeMiss                               *sqlite3.Stmt
 	releaseLease, retry, ping                  *sqlite3.Stmt
 }
 
@@ -86,11 +87,14 @@ func (ws *writeStmts) list() []struct {
 			WHERE id = ?1 AND state = 'pending'`},
 
 		// last_error keeps the last failure's text; a success leaves it.
+		// The attempt number is checked in the WHERE clause rather than read
+		// back with RETURNING, which costs a temporary table per statement;
+		// completeMiss tells a lease taken over from a wrong number.
 		{&ws.completeDelivery, `UPDATE OR FAIL deliveries SET state = ?3, attempts = attempts + 1,
 				next_at = ?4, updated_at = ?5, lease = '',
 				last_error = CASE WHEN ?3 = 'succeeded' THEN last_error ELSE ?6 END
-			WHERE id = ?1 AND lease = ?2 AND lease <> ''
-			RETURNING attempts, destination`},
+			WHERE id = ?1 AND lease = ?2 AND lease <> '' AND attempts = ?7 - 1`},
+		{&ws.completeMiss, `SELECT attempts, lease = ?2, destination FROM deliveries WHERE id = ?1`},
 		{&ws.noteSuccess, `INSERT INTO destination_success (destination, at) VALUES (?1, ?2)
 			ON CONFLICT (destination) DO UPDATE SET at = max(at, excluded.at)`},
 		{&ws.insertAttempt, `INSERT OR FAIL INTO attempts (delivery_id, n, id, started_at, duration, status, error, outcome, response,
@@ -279,33 +283,35 @@ func (w *writer) complete(r *request) error {
 		if !o.NextAt.IsZero() {
 			next = nanos(o.NextAt)
 		}
-		upd := w.st.completeDelivery
-		b := binder{st: upd}
+		b := binder{st: w.st.completeDelivery}
 		b.text(1, o.DeliveryID)
 		b.text(2, o.Lease)
 		b.text(3, string(o.State))
 		b.int64(4, next)
 		b.int64(5, finished)
 		b.text(6, a.Error)
-		if b.err != nil {
-			return b.err
-		}
-		if !upd.Step() {
-			if err := upd.Reset(); err != nil {
-				return fmt.Errorf("update delivery %s: %w", o.DeliveryID, err)
-			}
-			continue // the lease is gone: another worker owns it now
-		}
-		n := upd.ColumnInt(0)
-		if o.State == event.Succeeded {
-			w.noteSuccess(upd.ColumnRawText(1), finished)
-		}
-		if err := upd.Reset(); err != nil {
+		b.int64(7, int64(a.N))
+		if err := b.exec(); err != nil {
 			return fmt.Errorf("update delivery %s: %w", o.DeliveryID, err)
 		}
-		if n != a.N {
-			return fmt.Errorf("delivery %s: attempt numbered %d, but it is attempt %d", o.DeliveryID, a.N, n)
+		updated, dest := w.conn.Changes() == 1, o.Destination
+		if !updated || dest == "" {
+			ours, n, d, err := w.completeCheck(o, updated)
+			if err != nil {
+				return err
+			}
+			if !ours {
+				continue // the lease is gone: another worker owns it now
+			}
+			if !updated {
+				return fmt.Errorf("delivery %s: attempt numbered %d, but it is attempt %d", o.DeliveryID, a.N, n+1)
+			}
+			dest = d
 		}
+		if o.State == event.Succeeded {
+			w.noteSuccess(dest, finished)
+		}
+		n := a.N
 		b = binder{st: w.st.insertAttempt}
 		b.text(1, o.DeliveryID)
 		b.int64(2, int64(n))
@@ -322,6 +328,29 @@ func (w *writer) complete(r *request) error {
 		}
 	}
 	return nil
+}
+
+// completeCheck reads the delivery of o after its update, which updated
+// says went through or not: its attempts, whether the lease was o's (an
+// update that went through clears it), and its destination. A delivery that
+// is gone is not ours.
+func (w *writer) completeCheck(o *store.Outcome, updated bool) (ours bool, attempts int, dest string, err error) {
+	st := w.st.completeMiss
+	defer st.Reset()
+	b := binder{st: st}
+	b.text(1, o.DeliveryID)
+	b.text(2, o.Lease)
+	if b.err != nil {
+		return false, 0, "", b.err
+	}
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return false, 0, "", fmt.Errorf("read delivery %s: %w", o.DeliveryID, err)
+		}
+		return false, 0, "", nil
+	}
+	ours = updated || (st.ColumnBool(1) && o.Lease != "")
+	return ours, st.ColumnInt(0), st.ColumnText(2), nil
 }
 
 func (w *writer) release(r *request) error {

@@ -132,11 +132,10 @@ type writer struct {
 	scratchKeys []string
 }
 
-// noteSuccess records a success at (unix nanoseconds) for the destination
-// named by raw (a column's bytes, copied only for a new key).
-func (w *writer) noteSuccess(raw []byte, at int64) {
-	if prev, ok := w.successes[string(raw)]; !ok || at > prev {
-		w.successes[string(raw)] = at
+// noteSuccess records a success at (unix nanoseconds) for dest.
+func (w *writer) noteSuccess(dest string, at int64) {
+	if prev, ok := w.successes[dest]; !ok || at > prev {
+		w.successes[dest] = at
 	}
 }
 

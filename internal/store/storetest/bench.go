@@ -95,7 +95,7 @@ func BenchLeaseComplete(b *testing.B, open func(b *testing.B) (store.Store, Coun
 		outcomes = outcomes[:0]
 		for _, d := range ds {
 			outcomes = append(outcomes, store.Outcome{
-				DeliveryID: d.ID, Lease: d.Lease, State: event.Succeeded,
+				DeliveryID: d.ID, Lease: d.Lease, Destination: d.Destination, State: event.Succeeded,
 				Attempt: event.Attempt{N: 1, StartedAt: now, Duration: time.Millisecond, Status: 200},
 			})
 		}
