@@ -40,6 +40,7 @@ type benchFlags struct {
 	sink        string
 	drain       time.Duration
 	pid         int
+	cpuProfile  string
 
 	// serveReference, a hidden flag, makes bench the reference server
 	// itself: the child process each reference runs in (see
@@ -73,6 +74,13 @@ hookgate aims at half of the floor's requests/s or better.`,
 			if f.requests > 0 && !cmd.Flags().Changed("duration") {
 				f.duration = 0 // --requests alone bounds each run
 			}
+			if f.cpuProfile != "" {
+				stop, err := startCPUProfile(f.cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return runBench(cmd.Context(), e, f)
 		},
 	}
@@ -92,6 +100,7 @@ hookgate aims at half of the floor's requests/s or better.`,
 	fs.StringVar(&f.sink, "sink", "", "end to end: serve a built-in sink on this address (e.g. 127.0.0.1:9099) that the gateway delivers to, and report deliveries/s, backlog and latency")
 	fs.DurationVar(&f.drain, "drain", time.Minute, "end to end: how long to wait after the load for every accepted event to reach the sink")
 	fs.IntVar(&f.pid, "pid", 0, "end to end: the gateway's process id, to report its largest RSS (Linux)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the load generator (and sink) to this file")
 	fs.StringVar(&f.serveReference, "serve-reference", "", "serve the reference `floor|ceiling` (its file in --floor-dir), print its URL and serve until stdin closes")
 	_ = fs.MarkHidden("serve-reference") // the flag exists
 	return cmd
