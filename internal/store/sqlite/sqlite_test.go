@@ -592,3 +592,55 @@ func TestForeignKeyIsolated(t *testing.T) {
 		t.Errorf("last batch = %d, want 3", st.LastBatch)
 	}
 }
+
+// TestIsolatedRollbackForgetsNotes: what a request noted for the end of its
+// transaction (the dedup mark, a last success) goes when the request is
+// rolled back alone.
+func TestIsolatedRollbackForgetsNotes(t *testing.T) {
+	t.Parallel()
+	v, opts := newTestVFS(t)
+	path := filepath.Join(t.TempDir(), "hookgate.db")
+	s := open(t, path, opts)
+	release := holdCommit(t, v, s, newEvent(0))
+	errs := make(chan error, 2)
+	go func() {
+		errs <- s.admin(t.Context(), func(w *writer) error {
+			w.dedupMark = 999
+			w.noteSuccess("ghost", 1)
+			return errors.New("failed after noting")
+		})
+	}()
+	waitQueued(s, 1)
+	go func() {
+		_, err := s.Ingest(t.Context(), newEvent(1), routesTo("app"))
+		errs <- err
+	}()
+	waitQueued(s, 2)
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	var failed int
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("%d requests failed, want 1", failed)
+	}
+	stats, err := s.DestinationStats(t.Context(), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stats {
+		if st.Destination == "ghost" {
+			t.Errorf("a rolled-back request's success was kept: %+v", st)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if mark, err := pragmaText(dedupConn(t, path), `SELECT rowid FROM mark`); err != nil || mark != "2" {
+		t.Errorf("dedup mark = %s, %v; want 2, the last event stored", mark, err)
+	}
+}

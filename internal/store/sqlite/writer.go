@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -412,6 +413,9 @@ func (w *writer) applyIsolated(r *request) error {
 	if err := w.st.savepoint.Exec(); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
+	// What the request notes for the end of the transaction is rolled
+	// back with it (rare: only failed batches run isolated).
+	mark, successes := w.dedupMark, maps.Clone(w.successes)
 	err := w.do(r)
 	if err != nil && isUnavailable(err) {
 		return err
@@ -421,6 +425,7 @@ func (w *writer) applyIsolated(r *request) error {
 		if rerr := w.st.rollbackTo.Exec(); rerr != nil {
 			return fmt.Errorf("rollback to savepoint: %w", rerr)
 		}
+		w.dedupMark, w.successes = mark, successes
 		r.res, r.leased, r.err = store.IngestResult{}, nil, err
 	}
 	if rerr := w.st.release.Exec(); rerr != nil {
