@@ -57,33 +57,52 @@ go vet ./...
 
 # The verifiers (every preset and handshake, the auth schemes), the config loader and the
 # filter compiler are fuzzed for FUZZTIME_LONG each; every other target for
-# FUZZTIME.
+# FUZZTIME. The long ones run two at a time, each with one fuzzing worker
+# (-parallel 1) on its own core: each still gets its whole FUZZTIME_LONG, and
+# the phase takes half the time.
 long_fuzz=" FuzzPresets FuzzChallenges FuzzCredentials FuzzBasic FuzzParse FuzzCompile "
-echo "== fuzz (${FUZZTIME_LONG:-1m} for$long_fuzz; ${FUZZTIME:-5s} for the other targets)"
+echo "== fuzz (${FUZZTIME_LONG:-1m} for$long_fuzz(two at a time); ${FUZZTIME:-5s} for the other targets)"
 count_files() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
-fuzzlog=$(mktemp)
-trap 'rm -f "$fuzzlog"' EXIT
-# Each package's Fuzz* targets, one at a time (go test allows one -fuzz per run).
+fuzzdir=$(mktemp -d)
+trap 'rm -rf "$fuzzdir"' EXIT
+# fuzz_one PKG DIR TARGET TIME LOG [go test flags...]: fuzz one target; fails
+# (printing its log) on a finding.
+fuzz_one() {
+  local pkg=$1 dir=$2 target=$3 fuzztime=$4 log=$5; shift 5
+  local corpus="$dir/testdata/fuzz/$target" before after
+  before=$(count_files "$corpus")
+  if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$@" "$pkg" >"$log" 2>&1; then
+    after=$(count_files "$corpus")
+    # Go 1.26's fuzz coordinator can end a clean run with a bare "context
+    # deadline exceeded" (golang/go#75804). That, with no failing input
+    # written, is not a finding; anything else is.
+    if [ "$after" = "$before" ] && grep -q 'context deadline exceeded' "$log" && ! grep -qE 'Failing input|panic:|--- FAIL: .*\n.*fuzz_test' "$log"; then
+      echo "   ($target ended by golang/go#75804 with no failing input; not a finding)"
+    else
+      echo "-- $pkg $target FAILED:"; cat "$log"; return 1
+    fi
+  fi
+}
+# Each package's Fuzz* targets, one at a time (go test allows one -fuzz per
+# run); the long ones are kept for the paired pass below.
+long_targets=()
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-    fuzztime=${FUZZTIME:-5s}
-    case "$long_fuzz" in *" $target "*) fuzztime=${FUZZTIME_LONG:-1m} ;; esac
-    echo "-- $pkg $target ($fuzztime)"
-    corpus="$dir/testdata/fuzz/$target"
-    before=$(count_files "$corpus")
-    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$fuzzlog" 2>&1; then
-      after=$(count_files "$corpus")
-      # Go 1.26's fuzz coordinator can end a clean run with a bare "context
-      # deadline exceeded" (golang/go#75804). That, with no failing input
-      # written, is not a finding; anything else is.
-      if [ "$after" = "$before" ] && grep -q 'context deadline exceeded' "$fuzzlog" && ! grep -qE 'Failing input|panic:|--- FAIL: .*\n.*fuzz_test' "$fuzzlog"; then
-        echo "   (ended by golang/go#75804 with no failing input; not a finding)"
-      else
-        cat "$fuzzlog"; exit 1
-      fi
-    fi
+    case "$long_fuzz" in *" $target "*) long_targets+=("$pkg|$dir|$target"); continue ;; esac
+    echo "-- $pkg $target (${FUZZTIME:-5s})"
+    fuzz_one "$pkg" "$dir" "$target" "${FUZZTIME:-5s}" "$fuzzdir/short.log" || exit 1
   done
+done
+for ((i = 0; i < ${#long_targets[@]}; i += 2)); do
+  pids=()
+  for entry in "${long_targets[@]:i:2}"; do
+    IFS='|' read -r pkg dir target <<<"$entry"
+    echo "-- $pkg $target (${FUZZTIME_LONG:-1m})"
+    fuzz_one "$pkg" "$dir" "$target" "${FUZZTIME_LONG:-1m}" "$fuzzdir/$target.log" -parallel 1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || exit 1; done
 done
 echo "fuzz: all targets passed"
 
