@@ -82,8 +82,8 @@ type Handler struct {
 
 // Options are Handler's optional dependencies.
 type Options struct {
-	// Notify is called after each stored event, to wake the delivery
-	// workers. It must not block.
+	// Notify is called after each stored event that is owed to at least
+	// one destination, to wake the delivery workers. It must not block.
 	Notify func()
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -160,7 +160,7 @@ func (c *call) serve() (string, Verdict) {
 		reply.Error(w, http.StatusNotFound, "unknown_source", fmt.Sprintf("no source named %q", name))
 		return "", VerdictNotFound
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.MaxBody))
+	body, err := readBody(w, r, src.MaxBody)
 	if err != nil {
 		return src.Name, c.readFailed(src, err)
 	}
@@ -187,7 +187,7 @@ func (c *call) serve() (string, Verdict) {
 		Source:     src.Name,
 		Method:     r.Method,
 		Query:      r.URL.RawQuery,
-		Header:     r.Header.Clone(),
+		Header:     r.Header, // net/http builds it for this request alone, and nothing here changes it
 		Body:       body,
 		ReceivedAt: req.Now,
 		Type:       id.Type,
@@ -223,7 +223,9 @@ func (c *call) serve() (string, Verdict) {
 		reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "duplicate"})
 		return src.Name, VerdictDuplicate
 	}
-	h.notify()
+	if len(routes) > 0 {
+		h.notify() // else no delivery was created, and there is nothing to wake for
+	}
 	c.debug("accepted", "source", src.Name, "event_id", res.EventID, "type", ev.Type, "delivery_id", ev.DeliveryID)
 	if ack := providerAck(src.Provider, req); ack != nil {
 		h.answerChallenge(w, ack) // a provider-specific answer, such as Discord's 204
@@ -231,6 +233,36 @@ func (c *call) serve() (string, Verdict) {
 	}
 	reply.JSON(w, http.StatusOK, Accepted{ID: res.EventID, Status: "accepted"})
 	return src.Name, VerdictAccepted
+}
+
+// readBody reads r's body, refusing more than limit bytes. When the sender
+// gave its length, the body is read into one allocation of that size
+// (io.ReadAll would grow its buffer from 512 bytes, copying as it goes).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	n := r.ContentLength
+	if n <= 0 || n > limit {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, err
+	}
+	// net/http ends the body at its Content-Length; a reader that does
+	// not is read to its end like any other.
+	var one [1]byte
+	m, err := body.Read(one[:])
+	switch {
+	case m == 0 && err == io.EOF:
+		return buf, nil
+	case m == 0 && err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(buf, one[:m]...), rest...), nil
 }
 
 func (c *call) readFailed(src *Source, err error) Verdict {

@@ -263,3 +263,44 @@ func TestStoreDownIs503(t *testing.T) {
 		t.Errorf("notified %d times for an unstored event", n)
 	}
 }
+
+// readBody reads the whole body whatever Content-Length says, and refuses
+// more than the limit.
+func TestReadBody(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		body    string
+		length  int64 // what the request claims
+		limit   int64
+		want    string
+		wantErr string // substring; "" means no error
+	}{
+		{name: "length given", body: "hello", length: 5, limit: 10, want: "hello"},
+		{name: "length unknown", body: "hello", length: -1, limit: 10, want: "hello"},
+		{name: "empty", body: "", length: 0, limit: 10, want: ""},
+		{name: "at the limit", body: "0123456789", length: 10, limit: 10, want: "0123456789"},
+		{name: "over the limit, length given", body: "0123456789x", length: 11, limit: 10, wantErr: "too large"},
+		{name: "over the limit, length unknown", body: "0123456789x", length: -1, limit: 10, wantErr: "too large"},
+		{name: "longer than its length", body: "hello world", length: 5, limit: 20, want: "hello world"},
+		{name: "longer than its length and the limit", body: "hello world", length: 5, limit: 8, wantErr: "too large"},
+		{name: "shorter than its length", body: "hel", length: 5, limit: 10, wantErr: "unexpected EOF"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest(http.MethodPost, "/in/x", strings.NewReader(c.body))
+			r.ContentLength = c.length
+			got, err := readBody(httptest.NewRecorder(), r, c.limit)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("readBody = %q, %v; want an error with %q", got, err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || string(got) != c.want {
+				t.Fatalf("readBody = %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+}
