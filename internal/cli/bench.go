@@ -34,6 +34,7 @@ type benchFlags struct {
 	warmup      time.Duration
 	bodySize    int
 	references  bool
+	rounds      int
 	floorDir    string
 	json        bool
 	rate        float64
@@ -63,8 +64,14 @@ to a file and answers after a group-committed fdatasync). Each runs in its own
 process, started from this binary, as hookgate runs in its own: served from
 inside the load generator's process, a reference shares its runtime and
 scheduler and the ratios stop comparing like with like.
-hookgate aims at half of the floor's requests/s or better.`,
+hookgate aims at 80% of the floor's requests/s or better.
+
+On a machine whose speed drifts (a shared virtual machine), the floor, which
+does almost nothing but wait for the disk, moves more than hookgate does.
+--rounds N measures hookgate, the ceiling and the floor N times in turn and
+reports the ratios of each round and their median.`,
 		Example: `  hookgate bench --url http://127.0.0.1:8080/in/github --secret "$SECRET" --references
+  hookgate bench --url http://127.0.0.1:8080/in/github --secret "$SECRET" --references --rounds 5
   hookgate bench --references --duration 3s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -94,6 +101,7 @@ hookgate aims at half of the floor's requests/s or better.`,
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "load sent before each run's measurement and left out of its figures")
 	fs.IntVar(&f.bodySize, "body-size", 2048, "size of each JSON body in bytes")
 	fs.BoolVar(&f.references, "references", false, "also measure the HTTP ceiling and the durable floor, each in its own process")
+	fs.IntVar(&f.rounds, "rounds", 1, "with --references: measure hookgate and the references this many times in turn, and report the median of each round's ratios")
 	fs.StringVar(&f.floorDir, "floor-dir", os.TempDir(), "directory for the durable floor's file (put it on the disk hookgate stores on)")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fs.Float64Var(&f.rate, "rate", 0, "pace the load at this many requests/s in all (0: as fast as the connections allow)")
@@ -108,26 +116,31 @@ hookgate aims at half of the floor's requests/s or better.`,
 
 // benchRun is one measured target.
 type benchRun struct {
-	Name string `json:"name"`
-	URL  string `json:"url"`
+	Name  string `json:"name"`
+	Round int    `json:"round,omitempty"` // with --rounds: 1, 2, ...
+	URL   string `json:"url"`
 	bench.Report
 }
 
 // benchOutput is the whole report of `hookgate bench --json`.
 type benchOutput struct {
-	Connections int                `json:"connections"`
-	Duration    time.Duration      `json:"duration_ns"`
-	Requests    int                `json:"requests,omitempty"`
-	Warmup      time.Duration      `json:"warmup_ns"`
-	BodySize    int                `json:"body_size"`
-	Runs        []benchRun         `json:"runs"`
-	EndToEnd    *benchE2E          `json:"end_to_end,omitempty"`
-	Ratios      map[string]float64 `json:"ratios,omitempty"` // "hookgate/floor": requests/s over requests/s
+	Connections int                  `json:"connections"`
+	Duration    time.Duration        `json:"duration_ns"`
+	Requests    int                  `json:"requests,omitempty"`
+	Warmup      time.Duration        `json:"warmup_ns"`
+	BodySize    int                  `json:"body_size"`
+	Runs        []benchRun           `json:"runs"`
+	EndToEnd    *benchE2E            `json:"end_to_end,omitempty"`
+	Ratios      map[string]float64   `json:"ratios,omitempty"`       // "hookgate/floor": requests/s over requests/s; with rounds, the median
+	RoundRatios []map[string]float64 `json:"round_ratios,omitempty"` // with --rounds: each round's ratios
 }
 
 func runBench(ctx context.Context, e *env, f benchFlags) error {
 	if f.url == "" && !f.references {
 		return errors.New("bench: nothing to measure: give --url, --references, or both")
+	}
+	if f.rounds < 1 || f.rounds > 1 && (!f.references || f.url == "" || f.sink != "") {
+		return errors.New("bench: --rounds is a count of 1 or more, and more than 1 needs --url and --references, without --sink")
 	}
 	sign, err := benchSigner(f.provider, f.secret)
 	if err != nil {
@@ -157,21 +170,44 @@ func runBench(ctx context.Context, e *env, f benchFlags) error {
 		fmt.Fprintln(e.stderr, e2e)
 		out.Runs = append(out.Runs, benchRun{Name: "hookgate", URL: f.url, Report: r})
 		out.EndToEnd = &e2e
-	} else if f.url != "" {
-		r, err := benchTarget(ctx, e, "hookgate", f.url, opts)
-		if err != nil {
-			return err
+		if f.references {
+			refs, err := benchReferences(ctx, e, f.floorDir, opts)
+			if err != nil {
+				return err
+			}
+			out.Runs = append(out.Runs, refs...)
 		}
-		out.Runs = append(out.Runs, benchRun{Name: "hookgate", URL: f.url, Report: r})
-	}
-	if f.references {
-		refs, err := benchReferences(ctx, e, f.floorDir, opts)
-		if err != nil {
-			return err
+		out.Ratios = benchRatios(out.Runs)
+	} else {
+		for round := 1; round <= f.rounds; round++ {
+			var runs []benchRun
+			if f.url != "" {
+				r, err := benchTarget(ctx, e, "hookgate", f.url, opts)
+				if err != nil {
+					return err
+				}
+				runs = append(runs, benchRun{Name: "hookgate", URL: f.url, Report: r})
+			}
+			if f.references {
+				refs, err := benchReferences(ctx, e, f.floorDir, opts)
+				if err != nil {
+					return err
+				}
+				runs = append(runs, refs...)
+			}
+			if f.rounds > 1 {
+				for i := range runs {
+					runs[i].Round = round
+				}
+				out.RoundRatios = append(out.RoundRatios, benchRatios(runs))
+			}
+			out.Runs = append(out.Runs, runs...)
 		}
-		out.Runs = append(out.Runs, refs...)
+		out.Ratios = benchRatios(out.Runs)
+		if f.rounds > 1 {
+			out.Ratios = medianRatios(out.RoundRatios)
+		}
 	}
-	out.Ratios = benchRatios(out.Runs)
 	if f.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -422,6 +458,29 @@ func benchRatios(runs []benchRun) map[string]float64 {
 	return ratios
 }
 
+// medianRatios is, for each ratio, its median over the rounds.
+func medianRatios(rounds []map[string]float64) map[string]float64 {
+	median := map[string]float64{}
+	for _, name := range []string{"hookgate/floor", "hookgate/ceiling"} {
+		var vs []float64
+		for _, r := range rounds {
+			if v, ok := r[name]; ok {
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		slices.Sort(vs)
+		if n := len(vs); n%2 == 1 {
+			median[name] = vs[n/2]
+		} else {
+			median[name] = (vs[n/2-1] + vs[n/2]) / 2
+		}
+	}
+	return median
+}
+
 func writeBenchTable(w io.Writer, out benchOutput) error {
 	var bound string
 	switch {
@@ -441,23 +500,40 @@ func writeBenchTable(w io.Writer, out benchOutput) error {
 	fmt.Fprintf(w, "%d connections, %s per run after a %s warm-up, %d-byte bodies%s\n\n", out.Connections, bound, out.Warmup, out.BodySize, refs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// Numbers align right; names are padded to one width so they align left.
+	name := func(r benchRun) string {
+		if r.Round > 0 {
+			return fmt.Sprintf("%s (%d)", r.Name, r.Round)
+		}
+		return r.Name
+	}
 	width := len("target")
 	for _, r := range out.Runs {
-		width = max(width, len(r.Name))
+		width = max(width, len(name(r)))
 	}
 	fmt.Fprintf(tw, "%-*s\treq/s\tp50\tp90\tp99\tmax\terrors\t\n", width, "target")
 	for _, r := range out.Runs {
-		fmt.Fprintf(tw, "%-*s\t%.0f\t%s\t%s\t%s\t%s\t%d\t\n", width, r.Name, r.RPS,
+		fmt.Fprintf(tw, "%-*s\t%.0f\t%s\t%s\t%s\t%s\t%d\t\n", width, name(r), r.RPS,
 			bench.FormatLatency(r.P50), bench.FormatLatency(r.P90), bench.FormatLatency(r.P99), bench.FormatLatency(r.Max), r.Errors)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// each is the ratio's rounds, when there were several.
+	each := func(ratio string) string {
+		if len(out.RoundRatios) == 0 {
+			return ""
+		}
+		vs := make([]string, len(out.RoundRatios))
+		for i, r := range out.RoundRatios {
+			vs[i] = fmt.Sprintf("%.2f", r[ratio])
+		}
+		return fmt.Sprintf("  median of %d rounds: %s", len(vs), strings.Join(vs, " "))
+	}
 	if r, ok := out.Ratios["hookgate/floor"]; ok {
-		fmt.Fprintf(w, "\nhookgate/floor    %.2f  (foundation target >= 0.50, product target >= 0.80)\n", r)
+		fmt.Fprintf(w, "\nhookgate/floor    %.2f  (foundation target >= 0.50, product target >= 0.80)%s\n", r, each("hookgate/floor"))
 	}
 	if r, ok := out.Ratios["hookgate/ceiling"]; ok {
-		fmt.Fprintf(w, "hookgate/ceiling  %.2f\n", r)
+		fmt.Fprintf(w, "hookgate/ceiling  %.2f%s\n", r, each("hookgate/ceiling"))
 	}
 	for _, r := range out.Runs {
 		if r.Errors > 0 {

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,18 +285,79 @@ func TestBenchTarget(t *testing.T) {
 
 func TestBenchFlagErrors(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{
-		{}, // nothing to measure
-		{"--references", "--provider", "no-such-provider"}, // not a preset
-		{"--serve-reference", "wrk"},                       // no such reference
+	const url = "http://127.0.0.1:1/in/x"
+	for _, c := range []struct {
+		args []string
+		want string // in the error
+	}{
+		{nil, "nothing to measure"},
+		{[]string{"--references", "--provider", "no-such-provider"}, "no-such-provider"},
+		{[]string{"--serve-reference", "wrk"}, "wrk"},
+		{[]string{"--url", url, "--references", "--rounds", "0"}, "--rounds"},
+		{[]string{"--url", url, "--rounds", "3"}, "--rounds"},
+		{[]string{"--url", url, "--references", "--rounds", "3", "--sink", "127.0.0.1:0"}, "--rounds"},
 	} {
 		e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard}
 		cmd := newBenchCmd(e)
-		cmd.SetArgs(args)
+		cmd.SetArgs(c.args)
 		cmd.SetOut(io.Discard)
 		cmd.SetErr(io.Discard)
-		if err := cmd.ExecuteContext(t.Context()); err == nil {
-			t.Errorf("bench %v succeeded, want an error", args)
+		if err := cmd.ExecuteContext(t.Context()); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("bench %v: %v, want an error naming %q", c.args, err, c.want)
 		}
+	}
+}
+
+// --rounds measures hookgate and both references in turn, and the ratio
+// reported is the median of the rounds' ratios.
+func TestBenchRounds(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	out := runBenchCmd(t, "--url", srv.URL+"/in/github", "--secret", "s", "--references", "--rounds", "3", "--json",
+		"--requests", "100", "--connections", "2", "--warmup", "0s", "--floor-dir", t.TempDir())
+	var got benchOutput
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("decode JSON report: %v\n%s", err, out)
+	}
+	var runs []string
+	for _, r := range got.Runs {
+		runs = append(runs, fmt.Sprintf("%s %d", r.Name, r.Round))
+	}
+	want := []string{"hookgate 1", "ceiling 1", "floor 1", "hookgate 2", "ceiling 2", "floor 2", "hookgate 3", "ceiling 3", "floor 3"}
+	if diff := cmp.Diff(want, runs); diff != "" {
+		t.Fatalf("runs (-want +got):\n%s", diff)
+	}
+	if len(got.RoundRatios) != 3 {
+		t.Fatalf("%d rounds of ratios, want 3", len(got.RoundRatios))
+	}
+	for _, ratio := range []string{"hookgate/floor", "hookgate/ceiling"} {
+		var each []float64
+		for i, r := range got.RoundRatios {
+			hg, ref := got.Runs[3*i].RPS, got.Runs[3*i+1].RPS
+			if ratio == "hookgate/floor" {
+				ref = got.Runs[3*i+2].RPS
+			}
+			if r[ratio] != hg/ref {
+				t.Errorf("round %d %s = %v, want %v", i+1, ratio, r[ratio], hg/ref)
+			}
+			each = append(each, r[ratio])
+		}
+		slices.Sort(each)
+		if got.Ratios[ratio] != each[1] {
+			t.Errorf("%s = %v, want the median of %v", ratio, got.Ratios[ratio], each)
+		}
+	}
+}
+
+func TestMedianRatios(t *testing.T) {
+	t.Parallel()
+	got := medianRatios([]map[string]float64{{"hookgate/floor": 0.5}, {"hookgate/floor": 1}, {"hookgate/floor": 0.25}, {"hookgate/floor": 0.75, "hookgate/ceiling": 0.25}})
+	want := map[string]float64{"hookgate/floor": 0.625, "hookgate/ceiling": 0.25}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("medianRatios (-want +got):\n%s", diff)
 	}
 }
