@@ -88,7 +88,8 @@ type Server struct {
 
 // Delivery tunes the delivery workers.
 type Delivery struct {
-	// Batch is how many due deliveries one lease claims. Default 128.
+	// Batch is how many due deliveries one lease claims at most for each
+	// destination (each also at most what its queue has room for). Default 128.
 	Batch int `yaml:"batch"`
 	// Lease is how long a worker holds a delivery before another may take it
 	// over. It must exceed every destination timeout. Default 1m.

@@ -3,8 +3,9 @@
 //
 // A Worker runs three kinds of goroutines:
 //
-//   - The lease loop (runOnce, repeated). It claims up to Batch due
-//     deliveries from the store, each for LeaseFor, loads their events (once
+//   - The lease loop (runOnce, repeated). It claims due deliveries from the
+//     store with Store.LeaseEach, for each destination as many as its pool
+//     has room for (up to Batch), each for LeaseFor, loads their events (once
 //     per event per batch: an event routed to three destinations is read
 //     once) and hands each delivery to its destination's pool. It runs again
 //     at once when it claimed a full batch, when Notify is called (the
@@ -23,17 +24,17 @@
 //
 // # Backpressure
 //
-// The store leases oldest-due first, across all destinations. A loop that
-// blocked on a full destination would stall every other one behind it, so
-// the loop never blocks: it leases no more than the free queue slots of all
-// pools, and a leased delivery whose destination's queue is full is parked,
-// not queued: the worker keeps the lease without acting on it, and the
-// delivery becomes due again when the lease expires (or at once, if Stop
-// releases it first). A slow destination thus holds at most 2×Concurrency
-// deliveries in memory (in flight plus waiting), and the loop keeps leasing
-// past its backlog to reach other destinations' work. The cost is that a
-// saturated destination's backlog is leased again once per LeaseFor;
-// filtering saturated destinations out in Store.Lease would remove it.
+// The loop never blocks on a destination: it leases for each destination
+// no more than that destination's free queue slots (Store.LeaseEach, oldest
+// due first within each destination), so a slow destination holds at most
+// 2×Concurrency deliveries in memory (in flight plus waiting), and its
+// backlog neither fills the lease nor holds back what is due elsewhere.
+// Should a delivery still find its destination's queue full (the safety
+// net), it is parked: the worker keeps the lease without acting on it, and
+// the delivery becomes due again when the lease expires (or at once, if
+// Stop releases it first). Until the store leased per destination, one
+// lease across destinations let an idle destination's room bring in a busy
+// one's backlog, which then sat parked for the whole lease.
 //
 // An attempt starts only if its lease outlives the attempt's Timeout; a
 // delivery that waited too long in its queue is parked instead, so no
@@ -51,9 +52,10 @@
 //     limiter's bucket. A destination alone is thus leased only what it can
 //     send now, and the loop wakes when it can send more (the next token,
 //     the end of an open circuit).
-//   - The store leases oldest-due first across destinations, so a round
-//     may still bring deliveries for a destination that cannot take them.
-//     Those are given back with Release, due when it can: when the circuit
+//   - A delivery admitted to the queue may still find its destination
+//     unable to take it (a rate limit or circuit that changed since the
+//     lease, a half-open probe already out). Those are given back with
+//     Release, due when it can: when the circuit
 //     half-opens (or, while a probe is out, after one Timeout), or at the
 //     rate limiter's next free slot (each one taken moves it on, so a
 //     backlog is spread out at the rate). A paused destination's deliveries
@@ -100,7 +102,10 @@
 //
 // A delivery for a destination that is not configured (removed from the
 // config, or configured on another node only, in the middle of a rolling
-// deploy) gets a failed attempt "destination not configured" and stays
+// deploy) is leased at most once a minute (and at the first round after a
+// reload), since finding those means reading past every configured
+// destination's due deliveries. It gets a failed attempt "destination not
+// configured" and stays
 // pending, due again after the default policy's backoff ceiling (1s, 2s, 4s,
 // ... up to an hour). It is never made dead from here: removing a
 // destination by mistake must not throw its deliveries away.

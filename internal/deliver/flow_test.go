@@ -177,8 +177,7 @@ func TestRateLimitBesideOthers(t *testing.T) {
 }
 
 // The circuit opens after consecutive failures; while it is open nothing is
-// attempted and the deliveries leased are given back, due when it
-// half-opens, without spending an attempt. A failed probe opens it again;
+// attempted or leased, and no attempt is spent. A failed probe opens it again;
 // a successful one closes it.
 func TestCircuitOpensAndCloses(t *testing.T) {
 	t.Parallel()
@@ -214,14 +213,16 @@ func TestCircuitOpensAndCloses(t *testing.T) {
 	if got := len(app.attempts()); got != 3 {
 		t.Fatalf("%d attempts while open, want still 3", got)
 	}
+	// While open, app has no room: its deliveries are not leased at all
+	// (other's room does not lease them either), and stay due as they were.
 	for i, id := range ids {
 		d := st.delivery(id)
-		wantAttempts := 0
+		wantAttempts, wantDue := 0, t0
 		if i < 3 {
-			wantAttempts = 1
+			wantAttempts, wantDue = 1, t0.Add(time.Second)
 		}
-		if d.State != event.Pending || d.Lease != "" || !d.NextAt.Equal(t0.Add(openFor)) || d.Attempts != wantAttempts {
-			t.Errorf("delivery %d while open: %+v; want pending, not leased, due %v, %d attempts", i, d, t0.Add(openFor), wantAttempts)
+		if d.State != event.Pending || d.Lease != "" || !d.NextAt.Equal(wantDue) || d.Attempts != wantAttempts {
+			t.Errorf("delivery %d while open: %+v; want pending, not leased, due %v, %d attempts", i, d, wantDue, wantAttempts)
 		}
 	}
 

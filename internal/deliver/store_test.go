@@ -119,6 +119,55 @@ func (s *fakeStore) Lease(ctx context.Context, now time.Time, limit int, leaseFo
 	return out, nil
 }
 
+// LeaseEach takes, in due order, what limits allow per destination.
+func (s *fakeStore) LeaseEach(ctx context.Context, now time.Time, limits store.LeaseLimits, leaseFor time.Duration) ([]event.Delivery, error) {
+	if err := store.CheckLeaseLimits(limits); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leaseCalls++
+	if s.leaseErr != nil {
+		if err := s.leaseErr(); err != nil { // hooks must not block here
+			return nil, err
+		}
+	}
+	var due []*event.Delivery
+	for _, d := range s.deliveries {
+		if d.State == event.Pending && !d.NextAt.After(now) {
+			due = append(due, d)
+		}
+	}
+	slices.SortFunc(due, func(a, b *event.Delivery) int {
+		return cmp.Or(a.NextAt.Compare(b.NextAt), cmp.Compare(a.ID, b.ID))
+	})
+	taken := map[string]int{}
+	others := 0
+	var out []event.Delivery
+	for _, d := range due {
+		if n, named := limits.PerDestination[d.Destination]; named {
+			if taken[d.Destination] >= n {
+				continue
+			}
+			taken[d.Destination]++
+		} else {
+			if others >= limits.Others {
+				continue
+			}
+			others++
+		}
+		s.tokens++
+		d.Lease = fmt.Sprintf("lease-%d", s.tokens)
+		d.NextAt = now.Add(leaseFor)
+		d.UpdatedAt = now
+		out = append(out, *d)
+	}
+	return out, nil
+}
+
 func (s *fakeStore) Complete(ctx context.Context, outcomes []store.Outcome) error {
 	if s.completeErr != nil { // outside the lock: a hook may block
 		if err := s.completeErr(); err != nil {

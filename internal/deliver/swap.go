@@ -7,6 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/hookgate/hookgate/internal/destination"
 )
@@ -76,6 +77,9 @@ func (w *Worker) SetTargets(targets map[string]Target) error {
 		return ErrStopped
 	}
 	w.pools.Store(&next)
+	// A removed destination's deliveries are now unconfigured: the next
+	// round looks for them (round is held, so the loop is not reading it).
+	w.othersAt = time.Time{}
 	for _, p := range fresh {
 		if w.started {
 			w.run(p)

@@ -182,19 +182,18 @@ func TestSetTargetsReleasesHeldDeliveries(t *testing.T) {
 	t.Parallel()
 	st, clk := newFakeStore(), newClock()
 	old, repl := newNamedDest("old", false), newNamedDest("new", false)
-	// A paused destination alone is leased nothing; other's room brings
-	// app's delivery in the same lease, and it is held.
+	// A paused destination is leased nothing, even when another has room:
+	// its delivery stays in the store, not held by the worker.
 	other := Target{Destination: newNamedDest("other", false)}
 	w := newWorker(t, st, clk, map[string]Target{"app": {Destination: old, Paused: true}, "other": other})
 	id := st.add(testEvent("ev1", t0), "app")[0]
 	round(t, w)
-	if d := st.delivery(id); d.Lease == "" {
-		t.Fatalf("delivery %+v not held", d)
+	if d := st.delivery(id); d.Lease != "" {
+		t.Fatalf("delivery %+v leased while its destination is paused", d)
 	}
 	if err := w.SetTargets(map[string]Target{"app": {Destination: repl}, "other": other}); err != nil {
 		t.Fatalf("SetTargets: %v", err)
 	}
-	waitFor(t, "the held delivery to be given back", func() bool { return st.delivery(id).Lease == "" })
 	round(t, w)
 	if diff := cmp.Diff([]string{id}, repl.received()); diff != "" {
 		t.Errorf("new destination got (-want +got):\n%s", diff)
@@ -309,4 +308,55 @@ func TestSetTargetsUnderLoad(t *testing.T) {
 		t.Errorf("store contract violations: %v", st.problems)
 	}
 	t.Logf("%d swaps while %d deliveries went out", swaps, total)
+}
+
+// A backlog to one destination is leased only as far as that destination
+// has room: none of it sits parked in the worker until its lease expires,
+// and it does not hold back a later delivery to another destination. (With
+// one lease across destinations, the other destination's room brought in
+// the backlog's oldest, which were parked for the whole lease.)
+func TestBacklogLeasedAsFarAsItsRoom(t *testing.T) {
+	t.Parallel()
+	st, clk := newFakeStore(), newClock()
+	slow, fast := newNamedDest("slow", true), newNamedDest("fast", false)
+	w := newWorker(t, st, clk, map[string]Target{
+		"slow": {Destination: slow, Concurrency: 1},
+		"fast": {Destination: fast},
+	})
+	backlog := addMany(st, "ev", 20, t0, "slow")
+	late := st.add(testEvent("late", t0.Add(time.Second)), "fast")[0]
+	clk.Advance(time.Second)
+	if _, err := w.runOnce(t.Context()); err != nil {
+		t.Fatalf("runOnce: %v", err)
+	}
+	waitFor(t, "the later delivery to the other destination", func() bool { return len(fast.received()) == 1 })
+	if got := fast.received(); got[0] != late {
+		t.Errorf("the other destination got %v, want %s", got, late)
+	}
+	waitFor(t, "the slow destination's attempt", func() bool { return slow.entered.Load() == 1 })
+	leased := 0
+	for _, id := range backlog {
+		if st.delivery(id).Lease != "" {
+			leased++
+		}
+	}
+	w.mu.Lock()
+	parked := len(w.parked)
+	w.mu.Unlock()
+	if leased != 1 || parked != 0 {
+		t.Errorf("%d of the backlog leased, %d parked; want 1 (its room: concurrency 1, queue 1, one taken) and none", leased, parked)
+	}
+	close(slow.gate)
+	for range 40 {
+		if _, err := w.runOnce(t.Context()); err != nil {
+			t.Fatalf("runOnce: %v", err)
+		}
+		w.busy.Wait()
+		if len(slow.received()) == len(backlog) {
+			break
+		}
+	}
+	if got := len(slow.received()); got != len(backlog) {
+		t.Errorf("the slow destination got %d of its %d, want all, without waiting for leases to expire", got, len(backlog))
+	}
 }

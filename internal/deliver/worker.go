@@ -37,7 +37,7 @@ const (
 
 // Store is what a Worker needs of the store. store.Store satisfies it.
 type Store interface {
-	Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error)
+	LeaseEach(ctx context.Context, now time.Time, limits store.LeaseLimits, leaseFor time.Duration) ([]event.Delivery, error)
 	Complete(ctx context.Context, outcomes []store.Outcome) error
 	Release(ctx context.Context, now time.Time, leases map[string]string) error
 	Event(ctx context.Context, id string) (*event.Event, error)
@@ -122,6 +122,10 @@ type Worker struct {
 
 	// lastLimit is the limit of the last lease (lease loop only).
 	lastLimit int
+	// othersAt is when the loop last leased deliveries to destinations
+	// that are not configured (lease loop only).
+	othersAt time.Time
+
 	// ready is the earliest time a destination held back by flow control
 	// may take deliveries again, zero if none (lease loop only).
 	ready time.Time
@@ -363,12 +367,16 @@ func (w *Worker) runOnce(ctx context.Context) (int, error) {
 	defer w.round.Unlock()
 	now := w.now()
 	w.prune(now)
-	limit := min(w.batch, w.free(now))
+	limits := w.limits(now)
+	limit := limits.Total()
 	w.lastLimit = limit
 	if limit == 0 {
 		return 0, nil
 	}
-	ds, err := w.store.Lease(ctx, now, limit, w.leaseFor)
+	if limits.Others > 0 {
+		w.othersAt = now
+	}
+	ds, err := w.store.LeaseEach(ctx, now, limits, w.leaseFor)
 	if err != nil {
 		return 0, fmt.Errorf("lease deliveries: %w", err)
 	}
@@ -383,19 +391,33 @@ func (w *Worker) runOnce(ctx context.Context) (int, error) {
 	return len(ds), nil
 }
 
-// free is how many more deliveries the pools can take now, flow control
-// allowing. It sets w.ready.
-func (w *Worker) free(now time.Time) int {
+// unconfiguredEvery is how often the loop leases deliveries to
+// destinations that are not configured (to record that they cannot be
+// delivered; see the package documentation): finding them means reading
+// past every configured destination's due deliveries.
+const unconfiguredEvery = time.Minute
+
+// limits is what the next lease may claim: for each destination, as many
+// as its pool can take now, flow control allowing, up to the batch; and, once every unconfiguredEvery (or always, with no
+// destination configured), a batch of deliveries to destinations that are
+// not configured. It sets w.ready.
+func (w *Worker) limits(now time.Time) store.LeaseLimits {
 	w.ready = time.Time{}
 	pools := w.current()
+	var l store.LeaseLimits
+	if len(pools) == 0 || now.Sub(w.othersAt) >= unconfiguredEvery {
+		l.Others = w.batch
+	}
 	if len(pools) == 0 {
-		return w.batch // everything leased is unconfigured: no pool to fill
+		return l
 	}
-	n := 0
-	for _, p := range pools {
-		n += w.capacity(p, now)
+	l.PerDestination = make(map[string]int, len(pools))
+	for name, p := range pools {
+		// Every configured destination is named, those without room with
+		// 0, so that none of their deliveries counts among the others.
+		l.PerDestination[name] = min(w.capacity(p, now), w.batch)
 	}
-	return n
+	return l
 }
 
 // loaded is an event read for one batch, or why it could not be.

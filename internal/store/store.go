@@ -26,6 +26,40 @@ var ErrUnavailable = errors.New("store unavailable")
 // so ingest answers 503 while shutting down.
 var ErrClosed = fmt.Errorf("store closed: %w", ErrUnavailable)
 
+// LeaseLimits bounds what one LeaseEach claims.
+type LeaseLimits struct {
+	// PerDestination caps the deliveries claimed per destination named.
+	PerDestination map[string]int
+	// Others caps the deliveries claimed, in all, to destinations not named
+	// in PerDestination.
+	Others int
+}
+
+// Total is the most deliveries l lets one lease claim.
+func (l LeaseLimits) Total() int {
+	n := l.Others
+	for _, c := range l.PerDestination {
+		n += max(c, 0)
+	}
+	return n
+}
+
+// CheckLeaseLimits says what is wrong with l, if anything.
+func CheckLeaseLimits(l LeaseLimits) error {
+	if l.Others < 0 {
+		return fmt.Errorf("lease: others limit %d, want 0 or more", l.Others)
+	}
+	for d, n := range l.PerDestination {
+		if n < 0 {
+			return fmt.Errorf("lease: limit %d for destination %q, want 0 or more", n, d)
+		}
+	}
+	if l.Total() == 0 {
+		return errors.New("lease: every limit is 0")
+	}
+	return nil
+}
+
 // IngestResult tells what Ingest did with an event.
 type IngestResult struct {
 	// EventID is the id of the stored event. For a duplicate it is the id of
@@ -121,6 +155,13 @@ type Store interface {
 	// for a retry); one that is succeeded or dead no longer holds it back.
 	// This holds across every node sharing the store.
 	Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error)
+	// LeaseEach is Lease with a limit per destination: at most
+	// limits.PerDestination[d] deliveries to each destination d it names,
+	// and at most limits.Others in all to destinations it does not name.
+	// A worker asks each destination for what that destination has room
+	// for, so that a backlog to one destination is neither leased beyond
+	// its room nor ahead of another destination's due deliveries.
+	LeaseEach(ctx context.Context, now time.Time, limits LeaseLimits, leaseFor time.Duration) ([]event.Delivery, error)
 	// Complete records attempts and moves their deliveries, all in one
 	// transaction. Outcomes whose lease no longer matches are skipped.
 	Complete(ctx context.Context, outcomes []Outcome) error

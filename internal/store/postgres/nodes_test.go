@@ -43,6 +43,10 @@ func (n *nodes) Lease(ctx context.Context, now time.Time, limit int, leaseFor ti
 	return n.pick().Lease(ctx, now, limit, leaseFor)
 }
 
+func (n *nodes) LeaseEach(ctx context.Context, now time.Time, limits store.LeaseLimits, leaseFor time.Duration) ([]event.Delivery, error) {
+	return n.pick().LeaseEach(ctx, now, limits, leaseFor)
+}
+
 func (n *nodes) Complete(ctx context.Context, outcomes []store.Outcome) error {
 	return n.pick().Complete(ctx, outcomes)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -121,13 +122,68 @@ const leaseSQL = `WITH due AS (
 		d.next_at, d.created_at, d.updated_at, d.last_error, d.lease, d.attempt_base, d.retried_at,
 		d.ordering_key, d.headers, d.body`
 
+// dueOrdered is leaseSQL's ordering rule for a delivery d.
+const dueOrdered = `(d.ordering_key = '' OR NOT EXISTS (
+				SELECT 1 FROM deliveries o
+				WHERE o.destination = d.destination AND o.ordering_key = d.ordering_key
+					AND o.ordering_key <> '' AND o.state = 'pending'
+					AND (o.created_at, o.id) < (d.created_at, d.id)))`
+
+// leaseEachSQL is leaseSQL per destination: up to $6[i] due deliveries to
+// destination $5[i] (one range of deliveries_due_destination each), and up
+// to $2 to the destinations not in $5.
+const leaseEachSQL = `WITH caps (destination, n) AS (
+		SELECT * FROM unnest($5::text[], $6::integer[])),
+	due_to AS (
+		SELECT c.id, c.next_at FROM caps CROSS JOIN LATERAL (
+			SELECT id, next_at FROM deliveries d
+			WHERE d.destination = caps.destination AND state = 'pending' AND next_at <= $1
+				AND ` + dueOrdered + `
+			ORDER BY next_at, id
+			LIMIT caps.n
+			FOR UPDATE SKIP LOCKED) c),
+	due_others AS (
+		SELECT id, next_at FROM deliveries d
+		WHERE state = 'pending' AND next_at <= $1 AND d.destination <> ALL ($5::text[])
+			AND ` + dueOrdered + `
+		ORDER BY next_at, id
+		LIMIT $2
+		FOR UPDATE SKIP LOCKED),
+	due AS (SELECT * FROM due_to UNION ALL SELECT * FROM due_others)
+	UPDATE deliveries d SET next_at = $3, lease = $4
+	FROM due WHERE d.id = due.id
+	RETURNING due.next_at, d.id, d.event_id, d.destination, d.state, d.attempts,
+		d.next_at, d.created_at, d.updated_at, d.last_error, d.lease, d.attempt_base, d.retried_at,
+		d.ordering_key, d.headers, d.body`
+
 // Lease claims up to limit due deliveries for leaseFor, oldest due first.
 func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("lease: limit %d, want at least 1", limit)
+	}
+	return s.lease(ctx, now, leaseFor, leaseSQL, nanos(now), limit, nanos(now.Add(leaseFor)), event.NewID())
+}
+
+// LeaseEach claims due deliveries for leaseFor, at most limits allow for
+// each destination, oldest due first.
+func (s *Store) LeaseEach(ctx context.Context, now time.Time, limits store.LeaseLimits, leaseFor time.Duration) ([]event.Delivery, error) {
+	if err := store.CheckLeaseLimits(limits); err != nil {
+		return nil, err
+	}
+	dests := make([]string, 0, len(limits.PerDestination))
+	caps := make([]int32, 0, len(limits.PerDestination))
+	for d, n := range limits.PerDestination {
+		dests, caps = append(dests, d), append(caps, int32(min(n, math.MaxInt32)))
+	}
+	return s.lease(ctx, now, leaseFor, leaseEachSQL, nanos(now), limits.Others, nanos(now.Add(leaseFor)), event.NewID(), dests, caps)
+}
+
+// lease runs sql, a statement claiming deliveries with args, and returns
+// them oldest due first.
+func (s *Store) lease(ctx context.Context, now time.Time, leaseFor time.Duration, sql string, args ...any) ([]event.Delivery, error) {
 	switch {
 	case now.IsZero():
 		return nil, errors.New("lease: zero time")
-	case limit <= 0:
-		return nil, fmt.Errorf("lease: limit %d, want at least 1", limit)
 	case leaseFor <= 0:
 		return nil, fmt.Errorf("lease: lease time %v, want more than 0", leaseFor)
 	}
@@ -140,7 +196,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor ti
 		due int64
 		d   event.Delivery
 	}
-	rows, err := s.pool.Query(ctx, leaseSQL, nanos(now), limit, nanos(now.Add(leaseFor)), event.NewID())
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lease: %w", unavailable(err))
 	}

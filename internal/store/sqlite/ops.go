@@ -1,8 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -40,14 +44,14 @@ type writeStmts struct {
 	// One savepoint name serves every request: they never nest.
 	savepoint, rollbackTo, release *sqlite3.Stmt
 
-	insertEvent, findDuplicate, insertDelivery *sqlite3.Stmt
-	insertDedupKey, setDedupMark               *sqlite3.Stmt
-	noteSuccess                                *sqlite3.Stmt
-	insertRejection                            *sqlite3.Stmt
-	selectDue, leaseOne                        *sqlite3.Stmt
-	completeDelivery, insertAttempt            *sqlite3.Stmt
-	completeMiss                               *sqlite3.Stmt
-	releaseLease, retry, ping                  *sqlite3.Stmt
+	insertEvent, findDuplicate, insertDelivery        *sqlite3.Stmt
+	insertDedupKey, setDedupMark                      *sqlite3.Stmt
+	noteSuccess                                       *sqlite3.Stmt
+	insertRejection                                   *sqlite3.Stmt
+	selectDue, selectDueTo, selectDueOthers, leaseOne *sqlite3.Stmt
+	completeDelivery, insertAttempt                   *sqlite3.Stmt
+	completeMiss                                      *sqlite3.Stmt
+	releaseLease, retry, ping                         *sqlite3.Stmt
 }
 
 func (ws *writeStmts) list() []struct {
@@ -83,6 +87,14 @@ func (ws *writeStmts) list() []struct {
 		// writer is alone, so they are still due).
 		{&ws.selectDue, `SELECT ` + deliveryCols + ` FROM deliveries d
 			WHERE ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`},
+		// LeaseEach: one destination's due range (deliveries_due leads with
+		// the destination), and the destinations not named (?3, a JSON
+		// array).
+		{&ws.selectDueTo, `SELECT ` + deliveryCols + ` FROM deliveries d
+			WHERE d.destination = ?3 AND ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`},
+		{&ws.selectDueOthers, `SELECT ` + deliveryCols + ` FROM deliveries d
+			WHERE d.destination NOT IN (SELECT value FROM json_each(?3)) AND ` + dueWhere + `
+			ORDER BY next_at, id LIMIT ?2`},
 		{&ws.leaseOne, `UPDATE OR FAIL deliveries SET next_at = ?2, lease = ?3
 			WHERE id = ?1 AND state = 'pending'`},
 
@@ -233,25 +245,67 @@ func (w *writer) reject(r *request) error {
 // lease reads the due deliveries in order, then claims the same rows.
 func (w *writer) lease(r *request) error {
 	now, until := nanos(r.now), nanos(r.now.Add(r.leaseFor))
-	sel := w.st.selectDue
-	b := binder{st: sel}
-	b.int64(1, now)
-	b.int64(2, int64(r.limit))
-	if b.err != nil {
-		return b.err
-	}
 	expiry := fromNanos(until)
-	for sel.Step() {
-		d, err := scanDelivery(sel)
-		if err != nil {
-			_ = sel.Reset()
+	// due keeps each delivery's due time, to put them in order at the end
+	// when more than one select found some.
+	var due []int64
+	selects := 0
+	selectInto := func(sel *sqlite3.Stmt, limit int, bind3 func(b *binder)) error {
+		before := len(r.leased)
+		defer func() {
+			if len(r.leased) > before {
+				selects++
+			}
+		}()
+		b := binder{st: sel}
+		b.int64(1, now)
+		b.int64(2, int64(limit))
+		if bind3 != nil {
+			bind3(&b)
+		}
+		if b.err != nil {
+			return b.err
+		}
+		for sel.Step() {
+			d, err := scanDelivery(sel)
+			if err != nil {
+				_ = sel.Reset()
+				return err
+			}
+			due = append(due, nanos(d.NextAt))
+			d.NextAt, d.Lease = expiry, r.token
+			r.leased = append(r.leased, d)
+		}
+		if err := sel.Reset(); err != nil {
+			return fmt.Errorf("select due deliveries: %w", err)
+		}
+		return nil
+	}
+	if r.caps == nil {
+		if err := selectInto(w.st.selectDue, r.limit, nil); err != nil {
 			return err
 		}
-		d.NextAt, d.Lease = expiry, r.token
-		r.leased = append(r.leased, d)
-	}
-	if err := sel.Reset(); err != nil {
-		return fmt.Errorf("select due deliveries: %w", err)
+	} else {
+		named := slices.Sorted(maps.Keys(r.caps.PerDestination))
+		for _, dest := range named {
+			if n := r.caps.PerDestination[dest]; n > 0 {
+				if err := selectInto(w.st.selectDueTo, n, func(b *binder) { b.text(3, dest) }); err != nil {
+					return err
+				}
+			}
+		}
+		if r.caps.Others > 0 {
+			list, err := json.Marshal(named)
+			if err != nil {
+				return fmt.Errorf("select due deliveries: %w", err)
+			}
+			if err := selectInto(w.st.selectDueOthers, r.caps.Others, func(b *binder) { b.rawText(3, list) }); err != nil {
+				return err
+			}
+		}
+		if selects > 1 {
+			sortByDue(r.leased, due)
+		}
 	}
 	if len(r.leased) == 0 {
 		return nil
@@ -271,6 +325,23 @@ func (w *writer) lease(r *request) error {
 		}
 	}
 	return nil
+}
+
+// sortByDue puts ds in the order of their due times (then ids), due[i]
+// being ds[i]'s.
+func sortByDue(ds []event.Delivery, due []int64) {
+	idx := make([]int, len(ds))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		return cmp.Or(cmp.Compare(due[a], due[b]), cmp.Compare(ds[a].ID, ds[b].ID))
+	})
+	sorted := make([]event.Delivery, len(ds))
+	for i, j := range idx {
+		sorted[i] = ds[j]
+	}
+	copy(ds, sorted)
 }
 
 // complete applies each outcome whose lease still matches.

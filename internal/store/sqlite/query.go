@@ -211,9 +211,9 @@ func (s *Store) SourceStats(ctx context.Context, since time.Time) ([]store.Sourc
 // destinations by skipping through deliveries_destination (which holds all
 // but succeeded deliveries) and those in destination_success, the counts as
 // ranges of deliveries_destination, the last success from
-// destination_success, and what is due at ?1 from deliveries_due (pending
-// with next_at <= ?1: a lease that has expired is due again, as Lease would
-// take it). The redundant state <> 'succeeded' lets SQLite see that the
+// destination_success, and what is due at ?1 from each destination's range
+// of deliveries_due (pending with next_at <= ?1: a lease that has expired is
+// due again, as Lease would take it). The redundant state <> 'succeeded' lets SQLite see that the
 // partial index applies.
 const destinationStatsSQL = `WITH RECURSIVE
 	ds(destination) AS (
@@ -223,18 +223,18 @@ const destinationStatsSQL = `WITH RECURSIVE
 		FROM ds WHERE ds.destination IS NOT NULL),
 	names(destination) AS (
 		SELECT destination FROM ds WHERE destination IS NOT NULL
-		UNION SELECT destination FROM destination_success),
-	due(destination, n, oldest) AS MATERIALIZED (
-		SELECT destination, count(*), min(next_at) FROM deliveries
-		WHERE state = 'pending' AND next_at <= ?1 GROUP BY destination)
+		UNION SELECT destination FROM destination_success)
 SELECT n.destination,
 	(SELECT count(*) FROM deliveries d
 		WHERE d.destination = n.destination AND d.state = 'pending' AND d.state <> 'succeeded'),
-	coalesce(due.n, 0), coalesce(due.oldest, 0),
+	(SELECT count(*) FROM deliveries d
+		WHERE d.destination = n.destination AND d.state = 'pending' AND d.next_at <= ?1),
+	coalesce((SELECT min(d.next_at) FROM deliveries d
+		WHERE d.destination = n.destination AND d.state = 'pending' AND d.next_at <= ?1), 0),
 	(SELECT count(*) FROM deliveries d
 		WHERE d.destination = n.destination AND d.state = 'dead' AND d.state <> 'succeeded'),
 	coalesce((SELECT s.at FROM destination_success s WHERE s.destination = n.destination), 0)
-FROM names n LEFT JOIN due ON due.destination = n.destination
+FROM names n
 ORDER BY n.destination`
 
 // DestinationStats sums up every destination that has deliveries, as of

@@ -43,10 +43,11 @@ func TestQueryPlans(t *testing.T) {
 			WHERE event_id IN (SELECT value FROM json_each(?1)) GROUP BY event_id, state`, []string{"deliveries_event (event_id=?)"}, false},
 		{"source stats", sourceStatsSQL, []string{"events_received (received_at>?)", "rejections_received (received_at>?)",
 			"events_source (source>?)", "rejections_source (source>?)"}, false},
-		{"destination stats", destinationStatsSQL, []string{"deliveries_due (next_at<?)",
+		{"destination stats", destinationStatsSQL, []string{"deliveries_due (destination=? AND next_at<?)",
 			"deliveries_destination (destination>?)", "deliveries_destination (destination=? AND state=?)"}, false},
-		{"lease", `SELECT ` + deliveryCols + ` FROM deliveries d WHERE ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`,
-			[]string{"deliveries_due (next_at<?)"}, false},
+		{"lease to a destination", `SELECT ` + deliveryCols + ` FROM deliveries d
+			WHERE d.destination = ?3 AND ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`,
+			[]string{"deliveries_due (destination=? AND next_at<?)"}, false},
 		{"purge", purgeCandidates, []string{"events_received (received_at<?)", "deliveries_event (event_id=?)"}, false},
 	}
 	for _, tt := range tests {

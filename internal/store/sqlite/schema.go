@@ -16,13 +16,16 @@ var schemaRoutes string
 //go:embed schema_dedup.sql
 var schemaDedup string
 
+//go:embed schema_due.sql
+var schemaDue string
+
 //go:embed schema_success.sql
 var schemaSuccess string
 
 // migrations[i] moves a database from schema version i to i+1; the version is
 // kept in PRAGMA user_version. Append to change the schema; never edit an
 // entry that has shipped.
-var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin, schemaQuery, schemaTrace, schemaDedup, schemaSuccess}
+var migrations = [...]string{schemaV1, schemaRoutes, schemaAdmin, schemaQuery, schemaTrace, schemaDedup, schemaSuccess, schemaDue}
 
 // migrate brings the database on c up to the newest schema version in one
 // transaction. It refuses a database made by a newer hookgate, and one it

@@ -90,6 +90,32 @@ func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor ti
 	return r.leased, nil
 }
 
+// LeaseEach claims due deliveries for leaseFor, at most limits allow for
+// each destination, oldest due first.
+func (s *Store) LeaseEach(ctx context.Context, now time.Time, limits store.LeaseLimits, leaseFor time.Duration) ([]event.Delivery, error) {
+	switch {
+	case now.IsZero():
+		return nil, errors.New("lease: zero time")
+	case leaseFor <= 0:
+		return nil, fmt.Errorf("lease: lease time %v, want more than 0", leaseFor)
+	}
+	if err := store.CheckLeaseLimits(limits); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	defer s.leave()
+	r := s.getRequest(kindLease)
+	defer s.putRequest(r)
+	r.now, r.caps, r.leaseFor = now, &limits, leaseFor
+	r.token = event.NewID()
+	if err := s.write(ctx, r); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	return r.leased, nil
+}
+
 // Complete records attempts and moves their deliveries, in one transaction.
 // Outcomes whose lease no longer matches are skipped. An invalid outcome
 // fails the whole call and nothing is written.

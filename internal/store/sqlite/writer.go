@@ -49,6 +49,7 @@ type request struct {
 	rej      event.Rejection
 	now      time.Time
 	limit    int
+	caps     *store.LeaseLimits // LeaseEach's; nil for Lease
 	leaseFor time.Duration
 	token    string // Lease's token; Retry's delivery id
 	outcomes []store.Outcome

@@ -71,7 +71,8 @@ func BenchIngest(b *testing.B, open func(b *testing.B) (store.Store, Counters)) 
 }
 
 // BenchLeaseComplete measures the delivery side: leasing due deliveries 100
-// at a time and completing each batch with one Complete.
+// at a time, as the worker does (LeaseEach, one destination), and completing
+// each batch with one Complete.
 func BenchLeaseComplete(b *testing.B, open func(b *testing.B) (store.Store, Counters)) {
 	s, _ := open(b)
 	ctx := context.Background()
@@ -88,7 +89,7 @@ func BenchLeaseComplete(b *testing.B, open func(b *testing.B) (store.Store, Coun
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; {
-		ds, err := s.Lease(ctx, now, 100, time.Minute)
+		ds, err := s.LeaseEach(ctx, now, store.LeaseLimits{PerDestination: map[string]int{"app": 100}}, time.Minute)
 		if err != nil || len(ds) == 0 {
 			b.Fatalf("Lease = %d deliveries, %v", len(ds), err)
 		}

@@ -261,3 +261,61 @@ func testRelease(t *testing.T, s store.Store) {
 		t.Errorf("Release recorded attempts %+v", as)
 	}
 }
+
+// LeaseEach takes at most each destination's limit from that destination,
+// whatever is due elsewhere first, and Others from the destinations not
+// named; all oldest due first, and a backlog to one destination does not
+// hide another's due deliveries.
+func testLeaseEach(t *testing.T, s store.Store) {
+	// Ten deliveries to "busy" due first, then two to "idle", one to "gone".
+	var busy, idle []string
+	for i := range 10 {
+		ev := newEvent("github", t0.Add(time.Duration(i)*time.Second))
+		ingest(t, s, ev, "busy")
+		busy = append(busy, deliveriesOf(t, s, ev.ID)[0].ID)
+	}
+	for i := range 2 {
+		ev := newEvent("github", t0.Add(time.Duration(20+i)*time.Second))
+		ingest(t, s, ev, "idle")
+		idle = append(idle, deliveriesOf(t, s, ev.ID)[0].ID)
+	}
+	evGone := newEvent("github", t0.Add(30*time.Second))
+	ingest(t, s, evGone, "gone")
+	gone := deliveriesOf(t, s, evGone.ID)[0].ID
+	now := t0.Add(time.Minute)
+
+	leaseEach := func(limits store.LeaseLimits) []string {
+		t.Helper()
+		ds, err := s.LeaseEach(t.Context(), now, limits, time.Minute)
+		if err != nil {
+			t.Fatalf("LeaseEach(%+v): %v", limits, err)
+		}
+		for _, d := range ds {
+			if d.Lease == "" || !d.NextAt.Equal(now.Add(time.Minute)) {
+				t.Errorf("leased %+v, want a lease token and NextAt %v", d, now.Add(time.Minute))
+			}
+		}
+		return ids(ds)
+	}
+	// Room for 2 at busy and 5 at idle: 2 of busy's ten, both of idle's,
+	// in due order; nothing of gone's (Others is 0).
+	got := leaseEach(store.LeaseLimits{PerDestination: map[string]int{"busy": 2, "idle": 5}})
+	if diff := cmp.Diff([]string{busy[0], busy[1], idle[0], idle[1]}, got); diff != "" {
+		t.Fatalf("first LeaseEach (-want +got):\n%s", diff)
+	}
+	// Only the destinations not named: gone's.
+	got = leaseEach(store.LeaseLimits{PerDestination: map[string]int{"busy": 0, "idle": 3}, Others: 5})
+	if diff := cmp.Diff([]string{gone}, got); diff != "" {
+		t.Fatalf("LeaseEach of the others (-want +got):\n%s", diff)
+	}
+	// busy's next three, the leased ones held back.
+	got = leaseEach(store.LeaseLimits{PerDestination: map[string]int{"busy": 3}})
+	if diff := cmp.Diff(busy[2:5], got); diff != "" {
+		t.Fatalf("third LeaseEach (-want +got):\n%s", diff)
+	}
+	for _, bad := range []store.LeaseLimits{{}, {PerDestination: map[string]int{"busy": 0}}, {Others: -1, PerDestination: map[string]int{"busy": 1}}, {PerDestination: map[string]int{"busy": -1}}} {
+		if _, err := s.LeaseEach(t.Context(), now, bad, time.Minute); err == nil {
+			t.Errorf("LeaseEach(%+v) succeeded, want an error", bad)
+		}
+	}
+}

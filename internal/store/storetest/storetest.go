@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LeaseOrderAndLimit", testLeaseOrderAndLimit},
 		{"LeaseNotDue", testLeaseNotDue},
 		{"LeaseExpired", testLeaseExpired},
+		{"LeaseEach", testLeaseEach},
 		{"CompleteRetryThenSucceed", testCompleteRetryThenSucceed},
 		{"CompleteDeadThenRetry", testCompleteDeadThenRetry},
 		{"CompleteSkipsStale", testCompleteSkipsStale},
