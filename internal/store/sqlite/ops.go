@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -44,14 +43,14 @@ type writeStmts struct {
 	// One savepoint name serves every request: they never nest.
 	savepoint, rollbackTo, release *sqlite3.Stmt
 
-	insertEvent, findDuplicate, insertDelivery        *sqlite3.Stmt
-	insertDedupKey, setDedupMark                      *sqlite3.Stmt
-	noteSuccess                                       *sqlite3.Stmt
-	insertRejection                                   *sqlite3.Stmt
-	selectDue, selectDueTo, selectDueOthers, leaseOne *sqlite3.Stmt
-	completeDelivery, insertAttempt                   *sqlite3.Stmt
-	completeMiss                                      *sqlite3.Stmt
-	releaseLease, retry, ping                         *sqlite3.Stmt
+	insertEvent, findDuplicate, insertDelivery            *sqlite3.Stmt
+	insertDedupKey, setDedupMark                          *sqlite3.Stmt
+	noteSuccess                                           *sqlite3.Stmt
+	insertRejection                                       *sqlite3.Stmt
+	selectDue, selectDueTo, pendingDestinations, leaseOne *sqlite3.Stmt
+	completeDelivery, insertAttempt                       *sqlite3.Stmt
+	completeMiss                                          *sqlite3.Stmt
+	releaseLease, retry, ping                             *sqlite3.Stmt
 }
 
 func (ws *writeStmts) list() []struct {
@@ -88,13 +87,14 @@ func (ws *writeStmts) list() []struct {
 		{&ws.selectDue, `SELECT ` + deliveryCols + ` FROM deliveries d
 			WHERE ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`},
 		// LeaseEach: one destination's due range (deliveries_due leads with
-		// the destination), and the destinations not named (?3, a JSON
-		// array).
+		// the destination).
 		{&ws.selectDueTo, `SELECT ` + deliveryCols + ` FROM deliveries d
 			WHERE d.destination = ?3 AND ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`},
-		{&ws.selectDueOthers, `SELECT ` + deliveryCols + ` FROM deliveries d
-			WHERE d.destination NOT IN (SELECT value FROM json_each(?3)) AND ` + dueWhere + `
-			ORDER BY next_at, id LIMIT ?2`},
+		// The destinations with pending deliveries, skipping through
+		// deliveries_due one destination at a time (a probe each), for
+		// LeaseEach's others: a filter over the due rows would read every
+		// configured destination's backlog, in the writer.
+		{&ws.pendingDestinations, pendingDestinationsSQL},
 		{&ws.leaseOne, `UPDATE OR FAIL deliveries SET next_at = ?2, lease = ?3
 			WHERE id = ?1 AND state = 'pending'`},
 
@@ -286,21 +286,27 @@ func (w *writer) lease(r *request) error {
 			return err
 		}
 	} else {
-		named := slices.Sorted(maps.Keys(r.caps.PerDestination))
-		for _, dest := range named {
+		for _, dest := range slices.Sorted(maps.Keys(r.caps.PerDestination)) {
 			if n := r.caps.PerDestination[dest]; n > 0 {
 				if err := selectInto(w.st.selectDueTo, n, func(b *binder) { b.text(3, dest) }); err != nil {
 					return err
 				}
 			}
 		}
+		leasedNamed := len(r.leased)
 		if r.caps.Others > 0 {
-			list, err := json.Marshal(named)
+			others, err := w.otherDestinations(r.caps.PerDestination)
 			if err != nil {
-				return fmt.Errorf("select due deliveries: %w", err)
-			}
-			if err := selectInto(w.st.selectDueOthers, r.caps.Others, func(b *binder) { b.rawText(3, list) }); err != nil {
 				return err
+			}
+			for _, dest := range others {
+				left := r.caps.Others - (len(r.leased) - leasedNamed)
+				if left <= 0 {
+					break
+				}
+				if err := selectInto(w.st.selectDueTo, left, func(b *binder) { b.text(3, dest) }); err != nil {
+					return err
+				}
 			}
 		}
 		if selects > 1 {
@@ -325,6 +331,36 @@ func (w *writer) lease(r *request) error {
 		}
 	}
 	return nil
+}
+
+// pendingDestinationsSQL lists the destinations that have pending
+// deliveries, in order, one probe of deliveries_due each.
+const pendingDestinationsSQL = `WITH RECURSIVE ds(destination) AS (
+		SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending')
+		UNION ALL
+		SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending' AND destination > ds.destination)
+		FROM ds WHERE ds.destination IS NOT NULL)
+	SELECT destination FROM ds WHERE destination IS NOT NULL`
+
+// otherDestinations returns the destinations with pending deliveries that
+// named does not name.
+func (w *writer) otherDestinations(named map[string]int) ([]string, error) {
+	st := w.st.pendingDestinations
+	var out []string
+	for st.Step() {
+		if d := st.ColumnText(0); !hasKey(named, d) {
+			out = append(out, d)
+		}
+	}
+	if err := st.Reset(); err != nil {
+		return nil, fmt.Errorf("list pending destinations: %w", err)
+	}
+	return out, nil
+}
+
+func hasKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // sortByDue puts ds in the order of their due times (then ids), due[i]

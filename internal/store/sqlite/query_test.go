@@ -48,6 +48,7 @@ func TestQueryPlans(t *testing.T) {
 		{"lease to a destination", `SELECT ` + deliveryCols + ` FROM deliveries d
 			WHERE d.destination = ?3 AND ` + dueWhere + ` ORDER BY next_at, id LIMIT ?2`,
 			[]string{"deliveries_due (destination=? AND next_at<?)"}, false},
+		{"pending destinations", pendingDestinationsSQL, []string{"deliveries_due (destination>?)"}, false},
 		{"purge", purgeCandidates, []string{"events_received (received_at<?)", "deliveries_event (event_id=?)"}, false},
 	}
 	for _, tt := range tests {

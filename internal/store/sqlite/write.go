@@ -67,6 +67,9 @@ func (s *Store) Reject(ctx context.Context, rej event.Rejection) error {
 }
 
 // Lease claims up to limit due deliveries for leaseFor, oldest due first.
+// Across destinations, it sorts every pending delivery's due time (the due
+// index leads with the destination, for LeaseEach, which the delivery worker
+// uses).
 func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error) {
 	switch {
 	case now.IsZero():
@@ -91,7 +94,9 @@ func (s *Store) Lease(ctx context.Context, now time.Time, limit int, leaseFor ti
 }
 
 // LeaseEach claims due deliveries for leaseFor, at most limits allow for
-// each destination, oldest due first.
+// each destination, oldest due first. limits.Others is shared out among the
+// other destinations with pending deliveries in the order of their names
+// (oldest due first within each), not by due time across them.
 func (s *Store) LeaseEach(ctx context.Context, now time.Time, limits store.LeaseLimits, leaseFor time.Duration) ([]event.Delivery, error) {
 	switch {
 	case now.IsZero():
