@@ -87,36 +87,9 @@ func (s *fakeStore) leaseCount() int {
 	return s.leaseCalls
 }
 
+// Lease takes the oldest due, whatever their destination.
 func (s *fakeStore) Lease(ctx context.Context, now time.Time, limit int, leaseFor time.Duration) ([]event.Delivery, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.leaseCalls++
-	if s.leaseErr != nil {
-		if err := s.leaseErr(); err != nil { // hooks must not block here
-			return nil, err
-		}
-	}
-	var due []*event.Delivery
-	for _, d := range s.deliveries {
-		if d.State == event.Pending && !d.NextAt.After(now) {
-			due = append(due, d)
-		}
-	}
-	slices.SortFunc(due, func(a, b *event.Delivery) int {
-		return cmp.Or(a.NextAt.Compare(b.NextAt), cmp.Compare(a.ID, b.ID))
-	})
-	var out []event.Delivery
-	for _, d := range due[:min(limit, len(due))] {
-		s.tokens++
-		d.Lease = fmt.Sprintf("lease-%d", s.tokens)
-		d.NextAt = now.Add(leaseFor)
-		d.UpdatedAt = now
-		out = append(out, *d)
-	}
-	return out, nil
+	return s.LeaseEach(ctx, now, store.LeaseLimits{Others: limit}, leaseFor)
 }
 
 // LeaseEach takes, in due order, what limits allow per destination.
