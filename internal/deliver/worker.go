@@ -398,9 +398,10 @@ func (w *Worker) runOnce(ctx context.Context) (int, error) {
 const unconfiguredEvery = time.Minute
 
 // limits is what the next lease may claim: for each destination, as many
-// as its pool can take now, flow control allowing, up to the batch; and, once every unconfiguredEvery (or always, with no
-// destination configured), a batch of deliveries to destinations that are
-// not configured. It sets w.ready.
+// as its pool can take now, flow control allowing, up to the batch; and,
+// once every unconfiguredEvery (or always, with no destination configured),
+// a batch of deliveries to destinations that are not configured. It sets
+// w.ready.
 func (w *Worker) limits(now time.Time) store.LeaseLimits {
 	w.ready = time.Time{}
 	pools := w.current()
