@@ -79,6 +79,20 @@ func (s *sessions) seal(purpose string, payload []byte) string {
 
 var errBadCookie = errors.New("bad cookie")
 
+// decode decodes a base64url value that this package wrote. Even the
+// strict decoder skips CR and LF, so a value with those inserted would pass
+// as the same one: decode refuses any byte outside the alphabet.
+func decode(v string) ([]byte, error) {
+	for i := range len(v) {
+		switch c := v[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return nil, errBadCookie
+		}
+	}
+	return b64.DecodeString(v)
+}
+
 // unseal returns the payload of a value made by seal for purpose, or
 // errBadCookie if it was not made so. The signature is compared in
 // constant time.
@@ -90,11 +104,11 @@ func (s *sessions) unseal(purpose, value string) ([]byte, error) {
 	if !ok {
 		return nil, errBadCookie
 	}
-	got, err := b64.DecodeString(sig)
+	got, err := decode(sig)
 	if err != nil || !hmac.Equal(got, s.mac(purpose, p)) {
 		return nil, errBadCookie
 	}
-	payload, err := b64.DecodeString(p)
+	payload, err := decode(p)
 	if err != nil {
 		return nil, errBadCookie
 	}
@@ -163,7 +177,7 @@ func (s *sessions) csrf(id string) string { return b64.EncodeToString(s.mac("csr
 // checkCSRF reports whether token is the CSRF token of the session with id,
 // comparing in constant time.
 func (s *sessions) checkCSRF(id, token string) bool {
-	got, err := b64.DecodeString(token)
+	got, err := decode(token)
 	return err == nil && id != "" && hmac.Equal(got, s.mac("csrf", id))
 }
 
@@ -192,7 +206,7 @@ func (s *sessions) checkLogin(r *http.Request, token string) bool {
 	if json.Unmarshal(payload, &l) != nil || l.ID == "" || s.now().Unix() >= l.Expires {
 		return false
 	}
-	got, err := b64.DecodeString(token)
+	got, err := decode(token)
 	return err == nil && hmac.Equal(got, s.mac("login-csrf", l.ID))
 }
 
