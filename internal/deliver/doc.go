@@ -49,19 +49,18 @@
 //   - The lease loop counts a pool's room as its free queue slots bounded by
 //     flow control: none while paused or while the circuit is open, one
 //     while it is half-open (the probe), the whole tokens in the rate
-//     limiter's bucket. A destination alone is thus leased only what it can
-//     send now, and the loop wakes when it can send more (the next token,
+//     limiter's bucket. Each destination is thus leased only what it can
+//     send now, and the loop wakes when one can send more (the next token,
 //     the end of an open circuit).
 //   - A delivery admitted to the queue may still find its destination
 //     unable to take it (a rate limit or circuit that changed since the
 //     lease, a half-open probe already out). Those are given back with
-//     Release, due when it can: when the circuit
-//     half-opens (or, while a probe is out, after one Timeout), or at the
-//     rate limiter's next free slot (each one taken moves it on, so a
-//     backlog is spread out at the rate). A paused destination's deliveries
-//     are held instead (the lease kept, not acted on) and given back at
-//     once by Resume; a lease that expires meanwhile is leased and held
-//     again. No attempt is spent on any of them.
+//     Release, due when it can: when the circuit half-opens (or, while a
+//     probe is out, after one Timeout), or at the rate limiter's next free
+//     slot (each one taken moves it on, so a backlog is spread out at the
+//     rate). A delivery of a destination paused meanwhile is held instead
+//     (the lease kept, not acted on) and given back at once by Resume. No
+//     attempt is spent on any of them.
 //   - Just before an attempt, a queued delivery is checked again: a
 //     destination paused, or a circuit opened, while it waited in the queue
 //     holds it back the same way.

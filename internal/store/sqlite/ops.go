@@ -252,11 +252,6 @@ func (w *writer) lease(r *request) error {
 	selects := 0
 	selectInto := func(sel *sqlite3.Stmt, limit int, bind3 func(b *binder)) error {
 		before := len(r.leased)
-		defer func() {
-			if len(r.leased) > before {
-				selects++
-			}
-		}()
 		b := binder{st: sel}
 		b.int64(1, now)
 		b.int64(2, int64(limit))
@@ -278,6 +273,9 @@ func (w *writer) lease(r *request) error {
 		}
 		if err := sel.Reset(); err != nil {
 			return fmt.Errorf("select due deliveries: %w", err)
+		}
+		if len(r.leased) > before {
+			selects++
 		}
 		return nil
 	}
@@ -348,7 +346,8 @@ func (w *writer) otherDestinations(named map[string]int) ([]string, error) {
 	st := w.st.pendingDestinations
 	var out []string
 	for st.Step() {
-		if d := st.ColumnText(0); !hasKey(named, d) {
+		d := st.ColumnText(0)
+		if _, ok := named[d]; !ok {
 			out = append(out, d)
 		}
 	}
@@ -356,11 +355,6 @@ func (w *writer) otherDestinations(named map[string]int) ([]string, error) {
 		return nil, fmt.Errorf("list pending destinations: %w", err)
 	}
 	return out, nil
-}
-
-func hasKey(m map[string]int, k string) bool {
-	_, ok := m[k]
-	return ok
 }
 
 // sortByDue puts ds in the order of their due times (then ids), due[i]
